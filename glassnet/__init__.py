@@ -1,0 +1,20 @@
+"""glassnet: a transparent deep-learning framework on NumPy.
+
+    import glassnet as gn
+    x = gn.randn(64, 784, requires_grad=True)
+    loss = (x @ w).relu().sum()
+    loss.backward()          # x.grad now holds dL/dx
+"""
+from .dtypes import (float16, half, float32, float64, double, int8, uint8, int16, short,  # noqa: F401
+                     int32, int64, long, bool)
+from . import autograd  # first: Function and Tensor refer to each other
+from .tensor import Tensor
+from .random import manual_seed
+from .autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled
+from .creation import *  # noqa: F401,F403
+from .ops import *  # noqa: F401,F403
+from . import ops
+
+float = float32  # gn.float, like torch.float
+is_tensor = Tensor.__instancecheck__  # noqa: E731
+__version__ = "0.1.0"

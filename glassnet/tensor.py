@@ -1,0 +1,546 @@
+"""`Tensor`: an ndarray that remembers how it was computed.
+
+A tensor holds its values in `.data` (a NumPy array). When it is the result of
+a differentiable operation on tensors that require grad, `._ctx` points to the
+`Function` node that made it; `backward()` walks those nodes in reverse and
+leaves dL/dx in `.grad` of every leaf tensor x that requires grad.
+
+The methods here are thin: each one names the op in `glassnet.ops` that does
+the work, so the math of every operation lives in exactly one place.
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from . import dtypes
+from .autograd.grad_mode import _state as _grad_state
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _to_array(data, dtype=None):
+    if isinstance(data, Tensor):
+        data = data.data
+    array = np.asarray(data)
+    if dtype is None:
+        dtype = dtypes.infer_dtype(array)
+    return np.asarray(array, dtype=dtype)
+
+
+class Tensor:
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
+    __hash__ = object.__hash__  # == is elementwise, identity still hashes
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, requires_grad, ctx):
+        """Wrap an array produced by an op (no conversion, no copy)."""
+        t = object.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.requires_grad = requires_grad
+        t._ctx = ctx
+        t._retains_grad = False
+        return t
+
+    # ----------------------------------------------------------------- autograd
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and not dtypes.is_floating(self.data.dtype):
+            raise TypeError(f"requires_grad: only floating-point tensors can require "
+                            f"gradients, this one is {self.data.dtype}")
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad_: cannot turn off requires_grad of a tensor "
+                               "computed in a graph; use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        return self._ctx is None
+
+    @property
+    def grad_fn(self):
+        return self._ctx
+
+    def retain_grad(self):
+        """Keep .grad on this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: the tensor does not require grad")
+        self._retains_grad = True
+        return self
+
+    def backward(self, gradient=None, retain_graph=False):
+        """Backpropagate: accumulate d(self)/d(leaf), weighted by `gradient`, into each leaf's .grad."""
+        from .autograd.engine import run_backward
+        if not self.requires_grad:
+            raise RuntimeError("backward: the tensor does not require grad and has no graph; "
+                               "did you create it under no_grad or forget requires_grad=True?")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward: a gradient can be created implicitly only for a "
+                                   f"scalar output; this output has shape {self.shape}, so pass "
+                                   f"gradient= of that shape")
+            grad = np.ones_like(self.data)
+        else:
+            grad = _to_array(gradient, self.data.dtype)
+            if grad.shape != self.data.shape:
+                raise ValueError(f"backward: gradient has shape {grad.shape} but the output "
+                                 f"has shape {self.shape}")
+        run_backward(self, grad, retain_graph)
+
+    def detach(self):
+        """The same values, cut from the graph (shares memory, like PyTorch)."""
+        return Tensor._make(self.data, False, None)
+
+    def detach_(self):
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    # ------------------------------------------------------------- conversion
+    def numpy(self):
+        if self.requires_grad:
+            raise RuntimeError("numpy: call .detach().numpy() on a tensor that requires grad")
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item: only a one-element tensor converts to a Python number, "
+                             f"this one has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.data.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"bool: the truth value of a tensor with {self.data.size} "
+                               "elements is ambiguous; use .any() or .all()")
+        return bool(self.data.item())
+
+    # ---------------------------------------------------------------- metadata
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    def dim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    def size(self, dim=None):
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[_ops.normalize_dim(dim, self.data.ndim, "size")]
+
+    def numel(self):
+        return self.data.size
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (dtypes.DEFAULT_FLOAT, dtypes.DEFAULT_INT, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{self._ctx.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def __format__(self, spec):
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        return repr(self)
+
+    # ------------------------------------------------------------------ dtypes
+    def to(self, dtype):
+        return _ops.cast(self, dtype)
+
+    type = astype = to
+
+    def float(self):
+        return _ops.cast(self, np.float32)
+
+    def double(self):
+        return _ops.cast(self, np.float64)
+
+    def long(self):
+        return _ops.cast(self, np.int64)
+
+    def int(self):
+        return _ops.cast(self, np.int32)
+
+    def bool(self):
+        return _ops.cast(self, np.bool_)
+
+    def clone(self):
+        return _ops.clone(self)
+
+    def contiguous(self):
+        return self
+
+    # ---------------------------------------------------------------- in-place
+    def _check_inplace(self, op):
+        if self.requires_grad and _grad_state["enabled"]:
+            raise RuntimeError(f"{op}: a tensor that requires grad cannot be modified in place "
+                               "while grad mode is on (wrap the update in gn.no_grad())")
+
+    def _inplace(self, op, ufunc, other):
+        self._check_inplace(op)
+        other = other.data if isinstance(other, Tensor) else other
+        try:
+            ufunc(self.data, other, out=self.data, casting="same_kind")
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{op}: cannot update a tensor of shape {self.shape} and dtype "
+                             f"{self.dtype} in place with {np.shape(other)} "
+                             f"({np.asarray(other).dtype}): {e}") from None
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace("+=", np.add, other)
+
+    def __isub__(self, other):
+        return self._inplace("-=", np.subtract, other)
+
+    def __imul__(self, other):
+        return self._inplace("*=", np.multiply, other)
+
+    def __itruediv__(self, other):
+        return self._inplace("/=", np.true_divide, other)
+
+    add_ = __iadd__
+    sub_ = __isub__
+    mul_ = __imul__
+    div_ = __itruediv__
+
+    def zero_(self):
+        self._check_inplace("zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self.data[...] = value
+        return self
+
+    def copy_(self, src):
+        self._check_inplace("copy_")
+        src = src.data if isinstance(src, Tensor) else np.asarray(src)
+        try:
+            np.copyto(self.data, np.broadcast_to(src, self.data.shape), casting="unsafe")
+        except ValueError:
+            raise ValueError(f"copy_: cannot copy a source of shape {np.shape(src)} into a "
+                             f"tensor of shape {self.shape}") from None
+        return self
+
+    def __setitem__(self, key, value):
+        self._check_inplace("__setitem__")
+        value = value.data if isinstance(value, Tensor) else value
+        self.data[_ops.index_key(key)] = value
+
+    # --------------------------------------------------------------- operators
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __floordiv__(self, other):
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
+
+    def __pow__(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return _ops.pow(base, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __eq__(self, other):
+        return _ops.eq(self, other)
+
+    def __ne__(self, other):
+        return _ops.ne(self, other)
+
+    def __lt__(self, other):
+        return _ops.lt(self, other)
+
+    def __le__(self, other):
+        return _ops.le(self, other)
+
+    def __gt__(self, other):
+        return _ops.gt(self, other)
+
+    def __ge__(self, other):
+        return _ops.ge(self, other)
+
+    def __invert__(self):
+        return _ops.logical_not(self)
+
+    def __and__(self, other):
+        return _ops.logical_and(self, other)
+
+    def __or__(self, other):
+        return _ops.logical_or(self, other)
+
+    def __getitem__(self, key):
+        return _ops.index(self, key)
+
+    # ------------------------------------------------------- elementwise ops
+    def add(self, other):
+        return _ops.add(self, other)
+
+    def sub(self, other):
+        return _ops.sub(self, other)
+
+    def mul(self, other):
+        return _ops.mul(self, other)
+
+    def div(self, other):
+        return _ops.div(self, other)
+
+    def neg(self):
+        return _ops.neg(self)
+
+    def pow(self, exponent):
+        return _ops.pow(self, exponent)
+
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+    def sqrt(self):
+        return _ops.sqrt(self)
+
+    def abs(self):
+        return _ops.abs(self)
+
+    def sign(self):
+        return _ops.sign(self)
+
+    def clamp(self, min=None, max=None):
+        return _ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _ops.maximum(self, other)
+
+    def minimum(self, other):
+        return _ops.minimum(self, other)
+
+    def where(self, condition, other):
+        return _ops.where(condition, self, other)
+
+    def eq(self, other):
+        return _ops.eq(self, other)
+
+    def ne(self, other):
+        return _ops.ne(self, other)
+
+    def lt(self, other):
+        return _ops.lt(self, other)
+
+    def le(self, other):
+        return _ops.le(self, other)
+
+    def gt(self, other):
+        return _ops.gt(self, other)
+
+    def ge(self, other):
+        return _ops.ge(self, other)
+
+    def any(self, dim=None, keepdim=False):
+        return _ops.any(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return _ops.all(self, dim, keepdim)
+
+    # ------------------------------------------------------------ activations
+    def step(self):
+        return _ops.step(self)
+
+    def sigmoid(self):
+        return _ops.sigmoid(self)
+
+    def tanh(self):
+        return _ops.tanh(self)
+
+    def relu(self):
+        return _ops.relu(self)
+
+    def softmax(self, dim):
+        return _ops.softmax(self, dim)
+
+    def log_softmax(self, dim):
+        return _ops.log_softmax(self, dim)
+
+    # -------------------------------------------------------------- reductions
+    def sum(self, dim=None, keepdim=False):
+        return _ops.sum(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return _ops.mean(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        return _ops.var(self, dim, unbiased, keepdim, correction)
+
+    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        return _ops.std(self, dim, unbiased, keepdim, correction)
+
+    def max(self, dim=None, keepdim=False):
+        return _ops.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _ops.min(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _ops.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _ops.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _ops.logsumexp(self, dim, keepdim)
+
+    # ----------------------------------------------------------- linear algebra
+    def matmul(self, other):
+        return _ops.matmul(self, other)
+
+    # ------------------------------------------------------------------- shape
+    def reshape(self, *shape):
+        return _ops.reshape(self, *shape)
+
+    def view(self, *shape):
+        return _ops.reshape(self, *shape)
+
+    def view_as(self, other):
+        return _ops.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0, dim1):
+        return _ops.transpose(self, dim0, dim1)
+
+    def t(self):
+        if self.data.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}")
+        return _ops.transpose(self, 0, -1) if self.data.ndim == 2 else self
+
+    @property
+    def T(self):
+        return _ops.permute(self, *reversed(range(self.data.ndim)))
+
+    def permute(self, *dims):
+        return _ops.permute(self, *dims)
+
+    def squeeze(self, dim=None):
+        return _ops.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _ops.unsqueeze(self, dim)
+
+    def expand(self, *sizes):
+        return _ops.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _ops.expand(self, *other.shape)
+
+    def broadcast_to(self, shape):
+        return _ops.broadcast_to(self, shape)
+
+    def split(self, split_size_or_sections, dim=0):
+        return _ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _ops.chunk(self, chunks, dim)
+
+    def repeat(self, *sizes):
+        return _ops.repeat(self, *sizes)
+
+    def flip(self, dims):
+        return _ops.flip(self, dims)
+
+
+from . import ops as _ops  # noqa: E402  (the ops import Tensor from this module)
