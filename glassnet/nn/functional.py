@@ -1,0 +1,17 @@
+"""torch.nn.functional's names and signatures over glassnet's ops.
+
+    import glassnet.nn.functional as F
+    y = F.max_pool2d(F.relu(F.conv2d(x, w, b, padding=2)), 2)
+
+Every function here is the op itself (one `Function` each, in `glassnet/ops/`);
+this module only gathers them under the names PyTorch users know.
+"""
+from ..ops.linalg import linear  # noqa: F401
+from ..ops.conv import conv1d, conv2d  # noqa: F401
+from ..ops.pool import max_pool2d, avg_pool2d, adaptive_avg_pool2d  # noqa: F401
+from ..ops.dropout import dropout  # noqa: F401
+from ..ops.shape import pad  # noqa: F401
+from ..ops.activation import (step, sigmoid, tanh, relu, leaky_relu, elu, gelu,  # noqa: F401
+                              softplus, softmax, log_softmax)
+from ..ops.loss import (mse_loss, l1_loss, binary_cross_entropy,  # noqa: F401
+                        binary_cross_entropy_with_logits, nll_loss, cross_entropy)
