@@ -133,3 +133,15 @@ def test_gradcheck_elementwise(fn):
 def test_broadcast_error_names_op_and_shapes():
     with pytest.raises(ValueError, match=r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast"):
         gn.ones(2, 3) + gn.ones(4)
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis.extra.numpy import mutually_broadcastable_shapes  # noqa: E402
+
+
+@given(shapes=mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=4),
+       op=st.sampled_from(["add", "sub", "mul", "div", "maximum"]))
+def test_broadcasting_in_every_direction(shapes, op):
+    fn = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+          "div": lambda a, b: a / (b * b + 0.5), "maximum": lambda a, b: a.maximum(b)}[op]
+    check_op(list(shapes.input_shapes), fn)

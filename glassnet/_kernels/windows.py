@@ -1,0 +1,153 @@
+"""Sliding-window kernels: im2col / col2im for convolution and the window
+offsets that pooling walks.
+
+Layout. These routines see an image batch as an array whose LAST two axes are
+the spatial ones (height, width), with any leading axes carried along. For
+convolution the batch is laid out (C, N, H, W): the patch matrix then comes out
+as (C*kh*kw, N*Ho*Wo), ready for one GEMM with the (O, C*kh*kw) weight matrix,
+and the GEMM's (O, N, Ho, Wo) result reaches NCHW by swapping two outer axes, a
+copy of whole Ho*Wo planes. (Measured against the (C, H, W, N) layout, whose
+window slices are longer contiguous runs: its im2col/col2im are faster, but the
+transposes it needs on the way in and out cost as much again, and on the MNIST
+CNN's first layer more than the whole PyTorch step.) A channels-last front end
+moves its channel axis first and its batch axis second.
+
+Geometry. One spatial dim of size `size`, padded by `lo` and `hi`, read by a
+kernel of `k` taps `dilation` apart every `stride` elements, gives
+`(size + lo + hi - dilation*(k-1) - 1) // stride + 1` outputs; output i, tap p
+reads padded position i*stride + p*dilation.
+"""
+import numpy as np
+
+__all__ = ["conv_out_size", "pool_out_size", "tap_slice", "offsets", "pad_spatial",
+           "im2col", "col2im"]
+
+
+def conv_out_size(size, k, stride, dilation, lo, hi):
+    """Number of outputs along one dim (may be <= 0 when the kernel does not fit)."""
+    return (size + lo + hi - dilation * (k - 1) - 1) // stride + 1
+
+
+def pool_out_size(size, k, stride, pad, dilation, ceil_mode):
+    """PyTorch's pooling output size, including its ceil_mode rule that the last
+    window must start inside the input or its left padding."""
+    span = size + 2 * pad - dilation * (k - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def tap_slice(p, n_out, stride, dilation):
+    """The slice of a padded axis that tap p of every output window reads."""
+    start = p * dilation
+    return slice(start, start + stride * (n_out - 1) + 1, stride)
+
+
+def offsets(kernel, out_hw, stride, dilation):
+    """Yield (p, q, (row slice, col slice)) for every kernel tap, row-major: the
+    order PyTorch scans a window in, which decides max-pooling ties."""
+    (kh, kw), (ho, wo), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
+    for p in range(kh):
+        rows = tap_slice(p, ho, sh, dh)
+        for q in range(kw):
+            yield p, q, (rows, tap_slice(q, wo, sw, dw))
+
+
+def pad_spatial(x, pads, value=0, workspace=None):
+    """x padded on its last two axes by pads = (top, bottom, left, right).
+
+    Only the border strips are filled; the interior is one copy (which also
+    turns a transposed view into the contiguous layout the window slices want).
+    """
+    top, bottom, left, right = pads
+    *lead, h, w = x.shape
+    shape = (*lead, h + top + bottom, w + left + right)
+    xp = workspace.take(shape, x.dtype) if workspace else np.empty(shape, x.dtype)
+    xp[..., top:top + h, left:left + w] = x
+    if top:
+        xp[..., :top, :] = value
+    if bottom:
+        xp[..., top + h:, :] = value
+    if left:
+        xp[..., top:top + h, :left] = value
+    if right:
+        xp[..., top:top + h, left + w:] = value
+    return xp
+
+
+def im2col(xp, kernel, out_hw, stride=(1, 1), dilation=(1, 1), workspace=None):
+    """Patches of xp (C, *mid, Hp, Wp) as cols (C, kh, kw, *mid, Ho, Wo).
+
+    cols[c, p, q, ..., i, j] = xp[c, ..., i*sh + p*dh, j*sw + q*dw]. Reshaped to
+    (C*kh*kw, -1) it is the GEMM operand. Copied one kernel column at a time:
+    first the column's strided slice of xp into a contiguous (.., Hp, Wo)
+    buffer, then each row tap as one slice of it, which (for stride 1 in height)
+    is a run of Ho*Wo contiguous values instead of Ho runs of Wo; with small
+    images that cuts numpy's per-run overhead roughly in half.
+    """
+    ws = workspace
+    (kh, kw), (ho, wo), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
+    c, mid = xp.shape[0], xp.shape[1:-2]
+    shape = (c, kh, kw, *mid, ho, wo)
+    cols = ws.take(shape, xp.dtype) if ws else np.empty(shape, xp.dtype)
+    column = None
+    if kh > 1:
+        shape = (*xp.shape[:-1], wo)
+        column = ws.take(shape, xp.dtype) if ws else np.empty(shape, xp.dtype)
+    for q in range(kw):
+        src = xp[..., tap_slice(q, wo, sw, dw)]
+        if column is not None:
+            np.copyto(column, src)
+            src = column
+        for p in range(kh):
+            cols[:, p, q] = src[..., tap_slice(p, ho, sh, dh), :]
+    if ws and column is not None:
+        ws.give(column)
+    return cols
+
+
+def col2im(columns, padded_shape, kernel, out_hw, stride=(1, 1), dilation=(1, 1),
+           dtype=np.float32, workspace=None):
+    """The adjoint of im2col: add every tap's values back onto a zero image of
+    `padded_shape` (..., Hp, Wp), overlapping windows accumulating.
+
+    `columns` yields, for kernel column q = 0, 1, ..., kw-1, that column's slab
+    (kh, ..., Ho, Wo) (so the caller may compute them a few at a time). Like
+    im2col, the row taps of a column are first summed into a (..., Hp, Wo)
+    buffer with long contiguous runs, which is then added once, strided, onto
+    the image. The first tap of each stage writes rather than adds, which saves
+    clearing the buffers.
+    """
+    ws = workspace
+    (kh, kw), (ho, wo), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
+    out = ws.take(padded_shape, dtype) if ws else np.empty(padded_shape, dtype)
+    direct = kh == 1 and ho == padded_shape[-2]          # the slab already spans every row
+    shape = (*padded_shape[:-1], wo)
+    column = None if direct else ws.take(shape, dtype) if ws else np.empty(shape, dtype)
+    for q, slab in enumerate(columns):      # run to the end: a generator may clean up
+        if direct:
+            values = slab[0]
+        else:
+            for p in range(kh):
+                _place(column, slab[p], tap_slice(p, ho, sh, dh), first=p == 0)
+            values = column
+        _place(out.swapaxes(-1, -2), values.swapaxes(-1, -2), tap_slice(q, wo, sw, dw),
+               first=q == 0)
+    if ws and column is not None:
+        ws.give(column)
+    return out
+
+
+def _place(target, values, rows, first):
+    """target[..., rows, :] += values; the first placement writes instead, and zeroes
+    the rows it does not reach."""
+    if not first:
+        target[..., rows, :] += values
+    elif rows.start == 0 and rows.step == 1:
+        n = values.shape[-2]
+        target[..., :n, :] = values
+        target[..., n:, :] = 0
+    else:
+        target[...] = 0
+        target[..., rows, :] = values
