@@ -103,15 +103,23 @@ def _time(fn):
     return (time.perf_counter() - start) * 1e3
 
 
-def bench(name, rounds, warmup):
+def _settled(fn, pause):
+    """Time fn after a pause: both frameworks keep their worker threads spinning for a
+    while after each call (PyTorch's OpenMP pool, NumPy's OpenBLAS pool), and on two
+    cores those spinning threads would slow whichever framework runs next."""
+    time.sleep(pause)
+    return _time(fn)
+
+
+def bench(name, rounds, warmup, pause=0.03):
     run_gn, run_torch = make_runners(name)
     for _ in range(warmup):
         run_gn()
         run_torch()
     times_gn, times_torch = [], []
     for _ in range(rounds):
-        times_gn.append(_time(run_gn))
-        times_torch.append(_time(run_torch))
+        times_gn.append(_settled(run_gn, pause))
+        times_torch.append(_settled(run_torch, pause))
     gn_ms, torch_ms = float(np.median(times_gn)), float(np.median(times_torch))
     return {"glassnet_ms": round(gn_ms, 3), "torch_ms": round(torch_ms, 3),
             "ratio": round(gn_ms / torch_ms, 2)}
@@ -131,6 +139,8 @@ def main(argv=None):
     results = {}
     print("load average before the run: %.2f %.2f %.2f (other processes share the CPUs; "
           "compare the ratios, not the times)" % os.getloadavg())
+    print(f"threads: torch {torch.get_num_threads()}, OpenBLAS core "
+          f"{os.environ.get('OPENBLAS_CORETYPE', 'auto-detected')}")
     print(f"{'case':42s} {'glassnet ms':>12s} {'torch ms':>10s} {'ratio':>7s}")
     for name in names:
         r = results[name] = bench(name, args.rounds, args.warmup)

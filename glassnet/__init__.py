@@ -14,6 +14,7 @@ from .autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled
 from .creation import *  # noqa: F401,F403
 from .ops import *  # noqa: F401,F403
 from . import ops
+from . import nn
 
 float = float32  # gn.float, like torch.float
 is_tensor = Tensor.__instancecheck__  # noqa: E731

@@ -274,7 +274,7 @@ class Tensor:
     def __setitem__(self, key, value):
         self._check_inplace("__setitem__")
         value = value.data if isinstance(value, Tensor) else value
-        self.data[_ops.index_key(key)] = value
+        self.data[_ops.index_key(key, self.data.shape)] = value
 
     # --------------------------------------------------------------- operators
     def __add__(self, other):
@@ -483,6 +483,15 @@ class Tensor:
     def logsumexp(self, dim, keepdim=False):
         return _ops.logsumexp(self, dim, keepdim)
 
+    def prod(self, dim=None, keepdim=False):
+        return _ops.prod(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim=False):
+        return _ops.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return _ops.amin(self, dim, keepdim)
+
     # ----------------------------------------------------------- linear algebra
     def matmul(self, other):
         return _ops.matmul(self, other)
@@ -492,7 +501,7 @@ class Tensor:
         return _ops.reshape(self, *shape)
 
     def view(self, *shape):
-        return _ops.reshape(self, *shape)
+        return _ops.view(self, *shape)
 
     def view_as(self, other):
         return _ops.reshape(self, other.shape)
@@ -541,6 +550,52 @@ class Tensor:
 
     def flip(self, dims):
         return _ops.flip(self, dims)
+
+    def tile(self, dims):
+        return _ops.tile(self, dims)
+
+    def roll(self, shifts, dims=None):
+        return _ops.roll(self, shifts, dims)
+
+    def unflatten(self, dim, sizes):
+        return _ops.unflatten(self, dim, sizes)
+
+    def movedim(self, source, destination):
+        return _ops.movedim(self, source, destination)
+
+    def swapaxes(self, axis0, axis1):
+        return _ops.swapaxes(self, axis0, axis1)
+
+    def tril(self, diagonal=0):
+        return _ops.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _ops.triu(self, diagonal)
+
+    def unbind(self, dim=0):
+        return _ops.unbind(self, dim)
+
+    def narrow(self, dim, start, length):
+        return _ops.narrow(self, dim, start, length)
+
+    def select(self, dim, index):
+        return _ops.select(self, dim, index)
+
+    # ---------------------------------------------------------- gather/scatter
+    def gather(self, dim, index):
+        return _ops.gather(self, dim, index)
+
+    def index_select(self, dim, index):
+        return _ops.index_select(self, dim, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return _ops.take_along_dim(self, indices, dim)
+
+    def scatter_add(self, dim, index, src):
+        return _ops.scatter_add(self, dim, index, src)
+
+    def masked_fill(self, mask, value):
+        return _ops.masked_fill(self, mask, value)
 
 
 from . import ops as _ops  # noqa: E402  (the ops import Tensor from this module)

@@ -19,6 +19,8 @@ A forward may return a tuple `(output, extra, ...)`: only the first is
 differentiable; the extras (argmax indices, for example) come back as plain
 tensors that never require grad.
 """
+import numpy as np
+
 from .grad_mode import _state
 
 
@@ -47,6 +49,8 @@ class Function:
         extras = ()
         if type(out) is tuple:
             out, *extras = out
+        if type(out) is not np.ndarray:  # NumPy gives scalars for 0-d results
+            out = np.asarray(out)
         if track:
             fn.parents = inputs
             fn.released = False

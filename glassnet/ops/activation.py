@@ -15,7 +15,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .. import dtypes
-from ._util import normalize_dim
+from ._util import choose, normalize_dim
 
 __all__ = ["step", "sigmoid", "tanh", "relu", "relu6", "leaky_relu", "hardtanh", "elu", "gelu",
            "silu", "softplus", "softmax", "log_softmax"]
@@ -28,12 +28,6 @@ def _sigmoid(x, e=None):
     y = np.maximum(e, x >= 0)  # e^min(x, 0): 1 where x >= 0 (as e <= 1), e where x < 0
     y /= 1 + e
     return y
-
-
-def _choose(condition, a, b):
-    """a where condition holds, else b: exact, and much faster than np.where on a mask
-    without long runs (NumPy's where branches per element). a and b must be finite."""
-    return condition * a + ~condition * b
 
 
 # erfc(z) = t e^(P(t) - z^2) with t = 2 / (2 + z), for z >= 0. P's coefficients (constant
@@ -74,7 +68,7 @@ def _normal_cdf(x):
     """Phi(x) = erfc(-x / sqrt 2) / 2, computed as Phi(-|x|) so the left tail stays exact."""
     tail = _erfc_nonnegative(np.abs(x) * x.dtype.type(np.sqrt(0.5)))
     tail *= x.dtype.type(0.5)
-    return _choose(x < 0, tail, 1 - tail)
+    return choose(x < 0, tail, 1 - tail)
 
 
 class Step(Function):
@@ -143,7 +137,7 @@ class _SlopeFromForward(Function):
 
 class LeakyReLU(_SlopeFromForward):
     def forward(self, x, slope):
-        dydx = _choose(x > 0, x.dtype.type(1), x.dtype.type(slope))  # 1 for x > 0, else slope
+        dydx = choose(x > 0, x.dtype.type(1), x.dtype.type(slope))  # 1 for x > 0, else slope
         self.keep(dydx)
         return x * dydx
 
@@ -153,7 +147,7 @@ class ELU(_SlopeFromForward):
         alpha = x.dtype.type(alpha)
         negative_part = np.expm1(np.minimum(x, x.dtype.type(0))) * alpha  # 0 where x >= 0
         if self.needs_input_grad[0]:  # dy/dx = 1 for x > 0, alpha e^x = y + alpha otherwise
-            self.keep(_choose(x > 0, x.dtype.type(1), negative_part + alpha))
+            self.keep(choose(x > 0, x.dtype.type(1), negative_part + alpha))
         return np.maximum(x, x.dtype.type(0)) + negative_part
 
 

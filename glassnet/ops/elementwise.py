@@ -8,7 +8,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .. import dtypes
-from ._util import binary_operands, check_broadcast, lift, unbroadcast, normalize_dims
+from ._util import binary_operands, check_broadcast, choose, lift, unbroadcast, normalize_dims
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs", "sign",
            "clamp", "maximum", "minimum", "where", "floor_divide", "remainder", "cast", "clone",
@@ -139,11 +139,9 @@ class Minimum(_Binary):
 
 
 def _split_by_winner(g, a_wins, tie, shapes):
-    half = g * g.dtype.type(0.5)
-    ga = np.where(tie, half, np.where(a_wins, g, 0))
-    gb = np.where(tie, half, np.where(a_wins, 0, g))
-    return unbroadcast(ga.astype(g.dtype, copy=False), shapes[0]), \
-        unbroadcast(gb.astype(g.dtype, copy=False), shapes[1])
+    share = choose(tie, g.dtype.type(0.5), a_wins.astype(g.dtype))   # a's share of dL/dy
+    ga = g * share
+    return unbroadcast(ga, shapes[0]), unbroadcast(g - ga, shapes[1])
 
 
 class Remainder(_Binary):

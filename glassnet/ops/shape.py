@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._util import normalize_dim, normalize_dims, unbroadcast, _result_dtype
+from ._util import normalize_dim, normalize_dims, unbroadcast, result_dtype
 from .elementwise import cast
 
 __all__ = ["reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose",
@@ -233,7 +233,7 @@ def _joinable(tensors, op):
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: entry {i} is a {type(t).__name__}, not a tensor")
-    dtype = reduce(_result_dtype, [t.data.dtype for t in tensors])
+    dtype = reduce(result_dtype, [t.data.dtype for t in tensors])
     return [cast(t, dtype) for t in tensors]
 
 
