@@ -15,6 +15,15 @@ import json
 import os
 import time
 
+# Both frameworks keep idle worker threads spinning after each call (PyTorch's OpenMP
+# pool; NumPy's OpenBLAS pool, for ~2^28 cycles by default). On two cores, alternating
+# calls would then run each framework against the other's spinning threads: measured
+# here, that slowed both by 40-60%. Idle threads that sleep at once measure each
+# framework as it runs alone. Set before NumPy and PyTorch load; the caller's own
+# settings win.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
 import numpy as np
 import torch
 import torch.nn.functional as TF
@@ -103,23 +112,15 @@ def _time(fn):
     return (time.perf_counter() - start) * 1e3
 
 
-def _settled(fn, pause):
-    """Time fn after a pause: both frameworks keep their worker threads spinning for a
-    while after each call (PyTorch's OpenMP pool, NumPy's OpenBLAS pool), and on two
-    cores those spinning threads would slow whichever framework runs next."""
-    time.sleep(pause)
-    return _time(fn)
-
-
-def bench(name, rounds, warmup, pause=0.03):
+def bench(name, rounds, warmup):
     run_gn, run_torch = make_runners(name)
     for _ in range(warmup):
         run_gn()
         run_torch()
     times_gn, times_torch = [], []
     for _ in range(rounds):
-        times_gn.append(_settled(run_gn, pause))
-        times_torch.append(_settled(run_torch, pause))
+        times_gn.append(_time(run_gn))
+        times_torch.append(_time(run_torch))
     gn_ms, torch_ms = float(np.median(times_gn)), float(np.median(times_torch))
     return {"glassnet_ms": round(gn_ms, 3), "torch_ms": round(torch_ms, 3),
             "ratio": round(gn_ms / torch_ms, 2)}
@@ -139,8 +140,10 @@ def main(argv=None):
     results = {}
     print("load average before the run: %.2f %.2f %.2f (other processes share the CPUs; "
           "compare the ratios, not the times)" % os.getloadavg())
-    print(f"threads: torch {torch.get_num_threads()}, OpenBLAS core "
-          f"{os.environ.get('OPENBLAS_CORETYPE', 'auto-detected')}")
+    print(f"threads: torch {torch.get_num_threads()}; OPENBLAS_CORETYPE="
+          f"{os.environ.get('OPENBLAS_CORETYPE', '(auto)')}, OMP_WAIT_POLICY="
+          f"{os.environ['OMP_WAIT_POLICY']}, OPENBLAS_THREAD_TIMEOUT="
+          f"{os.environ['OPENBLAS_THREAD_TIMEOUT']}")
     print(f"{'case':42s} {'glassnet ms':>12s} {'torch ms':>10s} {'ratio':>7s}")
     for name in names:
         r = results[name] = bench(name, args.rounds, args.warmup)
