@@ -107,7 +107,7 @@ def test_inplace_rules():
         w += 1
     with gn.no_grad():
         w -= gn.tensor([0.5, 0.5, 0.5])
-    np.testing.assert_allclose(w.numpy() if not w.requires_grad else w.data, [0.5, 0.5, 0.5])
+    np.testing.assert_allclose(w.detach().numpy(), [0.5, 0.5, 0.5])
     a = gn.zeros(2, 2)
     a += 1
     a *= gn.tensor([2.0, 3.0])
