@@ -145,3 +145,14 @@ def test_broadcasting_in_every_direction(shapes, op):
     fn = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
           "div": lambda a, b: a / (b * b + 0.5), "maximum": lambda a, b: a.maximum(b)}[op]
     check_op(list(shapes.input_shapes), fn)
+
+
+def test_gradcheck_where_cast_clone_neg():
+    cond = gn.tensor(np.random.default_rng(5).random((3, 4)) > 0.5)
+    gradcheck_op([(3, 4), (4,)], lambda a, b: gn.where(cond, a, b) * 2)
+    gradcheck_op([(3, 4)], lambda a: (a * a.clone()).neg())
+
+
+def test_cast_gradient_returns_to_the_source_dtype():
+    # a float32 round trip would defeat finite differences, so the cast is checked on PyTorch
+    check_op([(3, 4)], lambda a: a.double() * 2 + a.double().float())
