@@ -11,3 +11,4 @@ from .conv import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403

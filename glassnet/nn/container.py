@@ -1,0 +1,132 @@
+"""Modules that hold modules: Sequential, ModuleList, ModuleDict."""
+from collections import OrderedDict
+
+from .module import Module
+
+
+class Sequential(Module):
+    """Children called in order, each one's output the next one's input.
+
+    Sequential(a, b, c), Sequential(OrderedDict(name=a, ...)), or built with .append.
+    Children are named '0', '1', ... (or by the OrderedDict's keys), as in PyTorch.
+    """
+
+    def __init__(self, *args):
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for name, module in args[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(args):
+                self.add_module(str(i), module)
+
+    def forward(self, input):
+        for module in self._modules.values():
+            input = module(input)
+        return input
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[_check_index(index, len(self), "Sequential")]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the parent registers."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._modules.clear()
+        self.extend(items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return list(self._modules.values())[_check_index(index, len(self), "ModuleList")]
+
+    def __setitem__(self, index, module):
+        self.add_module(str(_check_index(index, len(self), "ModuleList")), module)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def forward(self, *args):
+        raise NotImplementedError("ModuleList holds modules; call them yourself in forward()")
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters the parent registers."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def update(self, modules):
+        items = modules.items() if hasattr(modules, "items") else modules
+        for name, module in items:
+            self.add_module(name, module)
+
+    def __getitem__(self, name):
+        return self._modules[name]
+
+    def __setitem__(self, name, module):
+        self.add_module(name, module)
+
+    def __delitem__(self, name):
+        del self._modules[name]
+
+    def __contains__(self, name):
+        return name in self._modules
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def forward(self, *args):
+        raise NotImplementedError("ModuleDict holds modules; call them yourself in forward()")
+
+
+def _check_index(index, length, owner):
+    if not -length <= index < length:
+        raise IndexError(f"{owner}: index {index} is out of range for {length} modules")
+    return index % length

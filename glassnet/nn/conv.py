@@ -1,0 +1,111 @@
+"""Convolution layers: Conv1d and Conv2d, with every option of F.conv1d/F.conv2d."""
+import math
+
+from .. import creation
+from ..ops.conv import conv1d, conv2d
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+def _tuple(value, n):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
+class _ConvNd(Module):
+    _nd = 2
+    _fn = staticmethod(conv2d)
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        if groups <= 0 or out_channels % groups or (in_channels and in_channels % groups):
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
+                             f"({out_channels}) must both be divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported, "
+                             f"got {padding_mode!r}")
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"{name}: padding must be 'same', 'valid' or numbers, "
+                             f"got {padding!r}")
+        n = self._nd
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride = _tuple(kernel_size, n), _tuple(stride, n)
+        self.padding = padding if isinstance(padding, str) else _tuple(padding, n)
+        self.dilation, self.padding_mode = _tuple(dilation, n), padding_mode
+        if in_channels:
+            self._create_parameters(bias, dtype)
+
+    def _create_parameters(self, bias, dtype):
+        self.weight = Parameter(creation.empty(self.out_channels, self.in_channels // self.groups,
+                                               *self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(creation.empty(self.out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        # PyTorch's default: W ~ kaiming_uniform(a=sqrt(5)), b ~ U(+-1/sqrt(fan_in))
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        return self._fn(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0,) * self._nd:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * self._nd:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C, L) input."""
+    _nd = 1
+    _fn = staticmethod(conv1d)
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C, H, W) input (PyTorch's cross-correlation)."""
+
+
+class LazyConv2d(Conv2d):
+    """Conv2d that takes in_channels from its first input (Keras' way: Conv2D(filters, ...)).
+
+    Run one batch through the model before handing its parameters to an optimizer;
+    after that first call the layer is an ordinary Conv2d.
+    """
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", dtype=None):
+        super().__init__(0, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, dtype)
+        self._lazy = (bias, dtype)
+        self.register_parameter("weight", None)
+        self.register_parameter("bias", None)
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"LazyConv2d: expected a 3-D or 4-D input, got shape "
+                             f"{tuple(input.shape)}")
+        self.in_channels = input.shape[-3]
+        if self.in_channels % self.groups:
+            raise ValueError(f"LazyConv2d: the input's {self.in_channels} channels are not "
+                             f"divisible by groups ({self.groups})")
+        self._create_parameters(*self._lazy)
+        del self._lazy
+        self.__class__ = Conv2d
+        return self.forward(input)

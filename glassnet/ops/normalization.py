@@ -1,0 +1,159 @@
+"""Normalisation and lookup: batch_norm, layer_norm, embedding — each one fused node.
+
+Both normalisations compute x_hat = (x - mean) / sqrt(var + eps) over some axes
+and y = x_hat * weight + bias. Their backward is the same identity, over the
+axes that were averaged (n elements each):
+
+    dL/dx = (1 / sigma) * (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat)),
+    g_hat = dL/dy * weight,  dL/dweight = sum(dL/dy * x_hat),  dL/dbias = sum(dL/dy).
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+
+__all__ = ["batch_norm", "layer_norm", "embedding"]
+
+
+class _Normalize(Function):
+    """x_hat over `axes` with the statistics given (`stats`) or computed from x."""
+
+    def forward(self, x, weight=None, bias=None, *, axes, param_shape, param_axes, eps,
+                stats=None, momentum=None, running=None):
+        if stats is None:
+            mean = x.mean(axis=axes, keepdims=True)
+            centered = x - mean
+            var = np.mean(np.square(centered), axis=axes, keepdims=True)
+            if running is not None:
+                _update_running(running, mean, var, x.size // mean.size, momentum)
+        else:
+            mean, var = stats
+            centered = x - mean
+        inv_std = 1 / np.sqrt(var + x.dtype.type(eps))
+        x_hat = centered
+        x_hat *= inv_std
+        self.batch_stats = stats is None
+        self.axes, self.param_shape, self.param_axes = axes, param_shape, param_axes
+        self.x_hat, self.inv_std = x_hat, inv_std
+        self.weight = weight
+        out = x_hat if weight is None else x_hat * weight.reshape(param_shape)
+        if bias is not None:
+            out = out + bias.reshape(param_shape)
+        return out if out is not x_hat else x_hat.copy()
+
+    def backward(self, g):
+        # see the module docstring: the normalisation's derivative over the averaged axes
+        axes, x_hat, need = self.axes, self.x_hat, self.needs_input_grad
+        g_hat = g if self.weight is None else g * self.weight.reshape(self.param_shape)
+        gx = None
+        if need[0]:
+            if self.batch_stats:
+                mean_g = g_hat.mean(axis=axes, keepdims=True)
+                mean_gx = np.mean(g_hat * x_hat, axis=axes, keepdims=True)
+                gx = (g_hat - mean_g - x_hat * mean_gx) * self.inv_std
+            else:   # fixed (running) statistics: a plain affine map of x
+                gx = g_hat * self.inv_std
+        # weight and bias gradients: summed over every axis they were broadcast along
+        shape = None if self.weight is None else self.weight.shape
+        gw = np.sum(g * x_hat, axis=self.param_axes).reshape(shape) \
+            if len(need) > 1 and need[1] else None
+        gb = np.sum(g, axis=self.param_axes).reshape(shape) if len(need) > 2 and need[2] else None
+        return (gx, gw, gb)[:len(need)]
+
+
+def _update_running(running, mean, var, n, momentum):
+    """running = (1 - m) running + m batch, with the unbiased variance, in place."""
+    running_mean, running_var = running
+    m = running_mean.dtype.type(momentum)
+    running_mean *= 1 - m
+    running_mean += m * mean.reshape(-1)
+    unbiased = var.reshape(-1) * (n / max(n - 1, 1))
+    running_var *= 1 - m
+    running_var += m * unbiased
+
+
+def _affine(weight, bias):
+    return tuple(t for t in (weight, bias) if t is not None)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) over the batch and every other dim.
+
+    training=True uses the batch's statistics and, when running_mean/var are given,
+    updates them in place (momentum m: running = (1 - m) running + m batch, unbiased
+    variance); training=False uses the running statistics.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of at least 2 dims (N, C, ...), "
+                         f"got shape {tuple(input.shape)}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(f"batch_norm: expected {name} of shape ({c},) for input "
+                             f"{tuple(input.shape)}, got {tuple(t.shape)}")
+    if weight is None and bias is not None:
+        raise ValueError("batch_norm: a bias without a weight is not supported")
+    axes = (0,) + tuple(range(2, input.ndim))
+    param_shape = (1, c) + (1,) * (input.ndim - 2)
+    if training:
+        if input.numel() // c <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                             f"training, got input of shape {tuple(input.shape)}")
+        running = None if running_mean is None else (running_mean.data, running_var.data)
+        return _Normalize.apply(input, *_affine(weight, bias), axes=axes,
+                                param_shape=param_shape, param_axes=axes, eps=eps,
+                                momentum=momentum, running=running)
+    if running_mean is None or running_var is None:
+        raise ValueError("batch_norm: running_mean and running_var are needed when not training")
+    stats = (running_mean.data.reshape(param_shape), running_var.data.reshape(param_shape))
+    return _Normalize.apply(input, *_affine(weight, bias), axes=axes, param_shape=param_shape,
+                            param_axes=axes, eps=eps, stats=stats)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last len(normalized_shape) dims of each sample."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if tuple(input.shape[input.ndim - k:]) != shape or input.ndim < k:
+        raise ValueError(f"layer_norm: normalized_shape {shape} does not match the last dims "
+                         f"of the input {tuple(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(f"layer_norm: expected {name} of shape {shape}, got "
+                             f"{tuple(t.shape)}")
+    if weight is None and bias is not None:
+        raise ValueError("layer_norm: a bias without a weight is not supported")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    return _Normalize.apply(input, *_affine(weight, bias), axes=axes, param_shape=shape,
+                            param_axes=tuple(range(input.ndim - k)), eps=eps)
+
+
+class Embedding(Function):
+    def forward(self, indices, weight, *, padding_idx):
+        self.indices, self.shape, self.padding_idx = indices, weight.shape, padding_idx
+        return weight[indices]
+
+    def backward(self, g):  # dL/dW[i] = sum of dL/dy over every position that looked up row i
+        grad = np.zeros(self.shape, g.dtype)
+        np.add.at(grad, self.indices.reshape(-1), g.reshape(-1, self.shape[1]))
+        if self.padding_idx is not None:
+            grad[self.padding_idx] = 0
+        return None, grad
+
+
+def embedding(input, weight, padding_idx=None):
+    """Rows of weight (num_embeddings, dim) looked up by the integer tensor input."""
+    if input.dtype.kind not in "iu":
+        raise TypeError(f"embedding: expected integer indices, got {input.dtype}")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
+                         f"shape {tuple(weight.shape)}")
+    n = weight.shape[0]
+    if input.data.size and (input.data.min() < 0 or input.data.max() >= n):
+        bad = input.data.max() if input.data.max() >= n else input.data.min()
+        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += n
+    return Embedding.apply(input, weight, padding_idx=padding_idx)
