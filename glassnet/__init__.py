@@ -9,12 +9,13 @@ from .dtypes import (float16, half, float32, float64, double, int8, uint8, int16
                      int32, int64, long, bool)
 from . import autograd  # first: Function and Tensor refer to each other
 from .tensor import Tensor
-from .random import manual_seed
+from .random import manual_seed, get_rng_state, set_rng_state
 from .autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled
 from .creation import *  # noqa: F401,F403
 from .ops import *  # noqa: F401,F403
 from . import ops
 from . import nn
+from .io import save, load, CheckpointError
 
 float = float32  # gn.float, like torch.float
 is_tensor = Tensor.__instancecheck__  # noqa: E731
