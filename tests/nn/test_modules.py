@@ -234,3 +234,22 @@ def test_embedding_layer():
     out_t.sum().backward()
     out.sum().backward()
     np.testing.assert_allclose(emb.weight.grad.data, emb_t.weight.grad.numpy())
+
+
+@pytest.mark.parametrize("spec", ["nn.Linear(512, 2000)", "nn.Conv2d(32, 1024, 3)",
+                                  "nn.Conv1d(16, 1024, 7, groups=4)", "nn.Embedding(500, 300)",
+                                  "nn.LazyLinear(1500)"])
+def test_default_initialisation_moments_match_pytorch(spec):
+    gn.manual_seed(1)
+    torch.manual_seed(1)
+    ours, theirs = _build(gn, spec), _build(torch, spec)
+    if "Lazy" in spec:
+        ours(gn.ones(1, 700))
+        theirs(torch.ones(1, 700))
+    for name, t in theirs.named_parameters():   # every tensor has >= 1000 draws
+        o = dict(ours.named_parameters())[name].data
+        t = t.detach().numpy()
+        assert o.shape == t.shape and o.dtype == t.dtype
+        assert abs(o.std() - t.std()) < 0.05 * t.std() + 1e-3, name
+        assert abs(o.mean() - t.mean()) < 0.1 * t.std() + 1e-3, name
+        assert abs(np.abs(o).max() - np.abs(t).max()) <= 0.05 * np.abs(t).max() + 1e-3, name
