@@ -16,6 +16,7 @@ from .ops import *  # noqa: F401,F403
 from . import ops
 from . import nn
 from .io import save, load, CheckpointError
+from .summary import summary, Summary
 
 float = float32  # gn.float, like torch.float
 is_tensor = Tensor.__instancecheck__  # noqa: E731
