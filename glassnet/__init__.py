@@ -15,6 +15,7 @@ from .creation import *  # noqa: F401,F403
 from .ops import *  # noqa: F401,F403
 from . import ops
 from . import nn
+from . import optim
 from .io import save, load, CheckpointError
 from .summary import summary, Summary
 

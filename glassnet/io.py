@@ -45,7 +45,7 @@ def save(obj, path):
                     {"format": FORMAT, "version": VERSION, "object": structure}))
                 for i, array in enumerate(arrays):
                     buffer = io.BytesIO()
-                    np.lib.format.write_array(buffer, np.ascontiguousarray(array),
+                    np.lib.format.write_array(buffer, np.asarray(array, order="C"),
                                               allow_pickle=False)
                     z.writestr(f"arrays/{i}.npy", buffer.getvalue())
             f.flush()

@@ -27,6 +27,7 @@ def test_round_trip_keeps_types_values_and_order(tmp_path):
     assert list(back["model"]) == list(state["model"])
     for k, v in state["model"].items():
         assert isinstance(back["model"][k], gn.Tensor) and back["model"][k].dtype == v.dtype
+        assert back["model"][k].shape == v.shape
         np.testing.assert_array_equal(back["model"][k].numpy(), v.numpy())
     opt = back["optimizer"]
     assert list(opt["state"]) == [0] and opt["state"][0]["step"] == 3
