@@ -214,6 +214,10 @@ def test_normalization_layers_in_train_and_eval_mode(spec, shape):
     theirs.train()
     x = np.random.default_rng(0).uniform(-1, 1, shape).astype(np.float32)
     theirs(torch.tensor(x))      # the same one training batch: the same running statistics
+    for k in range(3):           # then several more, in both
+        batch = np.random.default_rng(10 + k).uniform(-2, 2, shape).astype(np.float32)
+        theirs(torch.tensor(batch))
+        ours(gn.tensor(batch))
     for k, v in theirs.state_dict().items():
         np.testing.assert_allclose(ours.state_dict()[k].numpy(), v.numpy(), rtol=1e-5,
                                    atol=1e-6, err_msg=k)

@@ -50,3 +50,15 @@ def test_summary_reports_a_failing_forward_plainly():
     with pytest.raises(ValueError, match=r"summary: a forward pass of Sequential on input of "
                                          r"size \(3, 28, 28\) failed"):
         gn.summary(nn.Sequential(nn.Conv2d(1, 4, 3)), (3, 28, 28))
+
+
+def test_notes_cnn_output_shapes():
+    model = nn.Sequential(nn.Conv2d(1, 16, 5, 1, 2), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(16, 32, 5, 1, 2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                          nn.Linear(1568, 10))
+    s = gn.summary(model, (1, 28, 28))
+    assert [r.output_shape for r in s.layers] == [
+        (-1, 16, 28, 28), (-1, 16, 28, 28), (-1, 16, 14, 14), (-1, 32, 14, 14),
+        (-1, 32, 14, 14), (-1, 32, 7, 7), (-1, 1568), (-1, 10)]
+    assert s.total_params == 416 + 12_832 + 15_690
+    assert s.mult_adds == 16 * 28 * 28 * 25 + 32 * 14 * 14 * 400 + 1568 * 10
