@@ -1,11 +1,7 @@
 """Convolution layers: Conv1d and Conv2d, with every option of F.conv1d/F.conv2d."""
-import math
-
-from .. import creation
 from ..ops.conv import conv1d, conv2d
-from . import init
+from .linear import make_weight_and_bias, reset_weight_and_bias
 from .module import Module
-from .parameter import Parameter
 
 
 def _tuple(value, n):
@@ -38,21 +34,11 @@ class _ConvNd(Module):
             self._create_parameters(bias, dtype)
 
     def _create_parameters(self, bias, dtype):
-        self.weight = Parameter(creation.empty(self.out_channels, self.in_channels // self.groups,
-                                               *self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(creation.empty(self.out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)
+        make_weight_and_bias(self, shape, bias, dtype)
 
     def reset_parameters(self):
-        # PyTorch's default: W ~ kaiming_uniform(a=sqrt(5)), b ~ U(+-1/sqrt(fan_in))
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):
         return self._fn(input, self.weight, self.bias, self.stride, self.padding,

@@ -8,6 +8,27 @@ from .module import Module
 from .parameter import Parameter
 
 
+def reset_weight_and_bias(weight, bias):
+    """PyTorch's default for Linear and Conv layers: W ~ kaiming_uniform(a = sqrt(5)),
+    which is U(+-1/sqrt(fan_in)), and b ~ U(+-1/sqrt(fan_in))."""
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)
+
+
+def make_weight_and_bias(module, weight_shape, bias, dtype):
+    """Register `weight` of weight_shape and `bias` of (weight_shape[0],) (or None), with
+    PyTorch's default initialisation."""
+    module.weight = Parameter(creation.empty(*weight_shape, dtype=dtype))
+    if bias:
+        module.bias = Parameter(creation.empty(weight_shape[0], dtype=dtype))
+    else:
+        module.register_parameter("bias", None)
+    reset_weight_and_bias(module.weight, module.bias)
+
+
 class Identity(Module):
     def __init__(self, *args, **kwargs):
         super().__init__()
@@ -19,8 +40,7 @@ class Identity(Module):
 class Linear(Module):
     """y = x W^T + b, weight (out_features, in_features) as in PyTorch.
 
-    Default initialisation is PyTorch's: W and b ~ U(-1/sqrt(in_features), 1/sqrt(in_features))
-    (kaiming_uniform_ with a = sqrt(5) works out to exactly that bound for W).
+    Default initialisation is PyTorch's: W and b ~ U(-1/sqrt(in_features), 1/sqrt(in_features)).
     """
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
@@ -29,18 +49,10 @@ class Linear(Module):
         self._create_parameters(bias, dtype)
 
     def _create_parameters(self, bias, dtype):
-        self.weight = Parameter(creation.empty(self.out_features, self.in_features, dtype=dtype))
-        if bias:
-            self.bias = Parameter(creation.empty(self.out_features, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        make_weight_and_bias(self, (self.out_features, self.in_features), bias, dtype)
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):
         if input.ndim == 0 or input.shape[-1] != self.in_features:

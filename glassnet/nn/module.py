@@ -12,6 +12,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .parameter import Parameter
+from .utils import zero_grads
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -206,13 +207,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.data[...] = 0
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn):
         """Call fn on every submodule (children first) and on self, e.g. to initialise."""

@@ -1,4 +1,4 @@
-"""Regularisation helpers: an L1 penalty to add to the loss, and gradient clipping."""
+"""Gradient helpers: zeroing, an L1 penalty to add to the loss, and gradient clipping."""
 import math
 
 import numpy as np
@@ -8,6 +8,17 @@ from ..tensor import Tensor
 
 def _as_list(parameters):
     return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+
+
+def zero_grads(parameters, set_to_none=True):
+    """Drop every gradient (set_to_none) or fill them with zeros in place."""
+    for p in parameters:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad.data[...] = 0
 
 
 def l1_penalty(parameters):

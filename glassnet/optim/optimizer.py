@@ -7,6 +7,7 @@ done in place on `p.data` (and on the state arrays) in the parameter's dtype.
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad, no_grad
+from ..nn.utils import zero_grads
 from ..tensor import Tensor
 
 
@@ -55,14 +56,7 @@ class Optimizer:
             raise ValueError(f"{self._name}: invalid weight_decay {group['weight_decay']}")
 
     def zero_grad(self, set_to_none=True):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.data[...] = 0
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns closure()'s loss."""
