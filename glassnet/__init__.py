@@ -16,6 +16,7 @@ from .ops import *  # noqa: F401,F403
 from . import ops
 from . import nn
 from . import optim
+from . import data
 from .io import save, load, CheckpointError
 from .summary import summary, Summary
 
