@@ -1,0 +1,168 @@
+"""fit / evaluate / predict: the training loop of the notes, written once.
+
+For every batch: forward, loss, `loss.backward()` (backpropagation), the
+optimizer's step. Per epoch: the mean loss and metrics on the training batches,
+then on `val_data` if given, then the callbacks. A loss that turns NaN or inf
+stops training at once with a message naming the epoch and step.
+"""
+import math
+import sys
+
+import numpy as np
+
+from ..autograd.grad_mode import no_grad
+from ..optim.lr_scheduler import ReduceLROnPlateau
+from ..tensor import Tensor
+from .progress import Progress
+
+
+class History:
+    """Per-epoch values: `history.history['val_loss'][e]`, and why training stopped."""
+
+    def __init__(self):
+        self.history, self.epochs, self.stop_reason = {}, [], None
+
+    def append(self, epoch, logs):
+        self.epochs.append(epoch)
+        for k, v in logs.items():
+            self.history.setdefault(k, []).append(v)
+
+    def __getitem__(self, key):
+        return self.history[key]
+
+    def __repr__(self):
+        return f"History(epochs={len(self.epochs)}, keys={list(self.history)})"
+
+
+class Trainer:
+    """What callbacks see: the model, the optimizer, the history, and a stop flag."""
+
+    def __init__(self, model, optimizer, history):
+        self.model, self.optimizer, self.history, self.stop = model, optimizer, history, False
+
+
+def _metric_functions(metrics):
+    from .. import metrics as M
+    table = {"accuracy": M.accuracy, "acc": M.accuracy, "mse": M.mse, "mae": M.mae}
+    out = {}
+    for m in metrics:
+        if callable(m):
+            out[m.__name__] = m
+        elif m in table:
+            out[m] = table[m]
+        else:
+            raise ValueError(f"fit: unknown metric {m!r}; use {', '.join(table)} or a function")
+    return out
+
+
+def _batches(data):
+    for batch in data:
+        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+            raise ValueError("fit: each batch must be an (inputs, targets) pair")
+        yield batch
+
+
+def fit(model, train_data, loss, optimizer, epochs, val_data=None, metrics=("accuracy",),
+        callbacks=(), scheduler=None, quiet=False, stream=None):
+    """Train `model` for `epochs` passes over `train_data` (an iterable of (x, y) batches,
+    e.g. a DataLoader) and return its History."""
+    history = History()
+    trainer = Trainer(model, optimizer, history)
+    functions = _metric_functions(metrics)
+    for cb in callbacks:
+        cb.on_train_begin(trainer)
+    total = len(train_data) if hasattr(train_data, "__len__") else 0
+    for epoch in range(1, epochs + 1):
+        for cb in callbacks:
+            cb.on_epoch_begin(trainer, epoch)
+        model.train()
+        progress = Progress(total, epoch, epochs, stream, quiet)
+        sums, count = {}, 0
+        for step, (x, y) in enumerate(_batches(train_data), 1):
+            optimizer.zero_grad()
+            out = model(x)
+            value = loss(out, y)
+            lv = value.item()
+            if not math.isfinite(lv):
+                history.stop_reason = (f"the loss became {lv} at epoch {epoch}, step {step}: "
+                                       "training stopped (try a smaller learning rate)")
+                print(history.stop_reason, file=stream or sys.stderr)
+                _end(callbacks, trainer)
+                return history
+            value.backward()
+            optimizer.step()
+            n = len(x)
+            _accumulate(sums, "loss", lv, n)
+            with no_grad():
+                for name, fn in functions.items():
+                    _accumulate(sums, name, fn(out.detach(), y), n)
+            count += n
+            progress.update(step, n, {k: v / count for k, v in sums.items()})
+        logs = {k: v / max(count, 1) for k, v in sums.items()}
+        if val_data is not None:
+            logs.update({f"val_{k}": v for k, v in
+                         evaluate(model, val_data, loss, metrics).items()})
+        if scheduler is not None:
+            if isinstance(scheduler, ReduceLROnPlateau):
+                scheduler.step(logs.get("val_loss", logs["loss"]))
+            else:
+                scheduler.step()
+        logs["lr"] = float(optimizer.param_groups[0]["lr"])
+        progress.close(logs)
+        history.append(epoch, logs)
+        for cb in callbacks:
+            cb.on_epoch_end(trainer, epoch, logs)
+        if trainer.stop:
+            history.stop_reason = f"stopped by a callback after epoch {epoch}"
+            break
+    _end(callbacks, trainer)
+    return history
+
+
+def _end(callbacks, trainer):
+    for cb in callbacks:
+        cb.on_train_end(trainer)
+
+
+def _accumulate(sums, name, value, n):
+    sums[name] = sums.get(name, 0.0) + float(value) * n
+
+
+@no_grad()
+def evaluate(model, data, loss=None, metrics=("accuracy",)):
+    """Mean loss and metrics over `data`, in eval mode and without a graph."""
+    was_training = model.training
+    model.eval()
+    functions = _metric_functions(metrics)
+    sums, count = {}, 0
+    try:
+        for x, y in _batches(data):
+            out = model(x)
+            n = len(x)
+            if loss is not None:
+                _accumulate(sums, "loss", loss(out, y).item(), n)
+            for name, fn in functions.items():
+                _accumulate(sums, name, fn(out, y), n)
+            count += n
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate: the data gave no batches")
+    return {k: v / count for k, v in sums.items()}
+
+
+@no_grad()
+def predict(model, data):
+    """The model's outputs for every batch of inputs, concatenated (a NumPy array).
+    `data` yields inputs, or (inputs, targets) pairs whose targets are ignored."""
+    was_training = model.training
+    model.eval()
+    outputs = []
+    try:
+        for batch in data:
+            x = batch[0] if isinstance(batch, (tuple, list)) else batch
+            out = model(x if isinstance(x, Tensor) else Tensor(x))
+            outputs.append(out.data)
+    finally:
+        model.train(was_training)
+    return np.concatenate(outputs)
