@@ -60,7 +60,7 @@ def train(args):
         n_val = int(round(len(train_set) * args.val_split))
         train_set, val_set = data.random_split(train_set, [len(train_set) - n_val, n_val])
         val_loader = data.DataLoader(val_set, batch_size=1000)
-    loader = data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True, prefetch=2)
+    loader = data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True, prefetch=args.prefetch)
     model = models.get(args.model)
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), args.lr, args.weight_decay)
     callbacks = []
@@ -120,6 +120,7 @@ def parser():
     t.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE")
     t.add_argument("--limit-train", type=int, default=0, help="use only the first N images")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--prefetch", type=int, default=0, help="batches prepared ahead by a thread")
     t.add_argument("--out", default=None, metavar="RUN_DIR", help="save checkpoint and results")
     t.add_argument("--json", action="store_true", help="end with one JSON line of results")
     t.add_argument("--quiet", action="store_true")
