@@ -68,12 +68,17 @@ def train(args):
         callbacks.append(EarlyStopping("val_loss" if val_loader else "loss",
                                        patience=args.early_stopping,
                                        restore_best_weights=True))
+    fit_start = time.perf_counter()
     history = fit(model, loader, nn.CrossEntropyLoss(), optimizer, args.epochs,
                   val_data=val_loader, callbacks=callbacks, quiet=args.quiet)
+    train_seconds = time.perf_counter() - fit_start
     test = evaluate(model, data.DataLoader(test_set, batch_size=1000), nn.CrossEntropyLoss())
     seconds = time.perf_counter() - start
     result = {"model": args.model, "dataset": args.dataset, "epochs": len(history.epochs),
+              "train_seconds": round(train_seconds, 1),
+              "images_per_second": round(len(history.epochs) * len(train_set) / train_seconds),
               "test_loss": test["loss"], "test_accuracy": test["accuracy"],
+              "params": sum(p.numel() for p in model.parameters()), "run_dir": args.out,
               "seconds": round(seconds, 1), "history": history.history,
               "stop_reason": history.stop_reason}
     if args.out:

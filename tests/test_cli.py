@@ -31,7 +31,8 @@ def test_train_reports_test_accuracy_and_saves_the_run(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     result = json.loads(lines[-1])
     assert lines[-2].startswith("test accuracy: ")
-    assert result["test_accuracy"] > 0.9 and result["epochs"] == 3
+    assert result["test_accuracy"] > 0.9 and result["epochs"] == 3 and result["params"] == 7850
+    assert result["images_per_second"] > 0 and result["run_dir"] == str(tmp_path / "run")
     assert set(result["history"]) >= {"loss", "val_loss", "val_accuracy"}
     assert sorted(os.listdir(tmp_path / "run")) == ["checkpoint.gn", "result.json"]
 
