@@ -104,7 +104,35 @@ def list_models(args):
 
 def show_summary(args):
     _, input_size = models.describe(args.model)
-    print(summary(models.get(args.model), input_size))
+    s = summary(models.get(args.model), input_size)
+    if args.json:
+        print(json.dumps({"model": args.model, "total_params": s.total_params,
+                          "trainable_params": s.trainable_params,
+                          "layers": [{"name": r.name, "type": r.type,
+                                      "output_shape": list(r.output_shape), "params": r.params}
+                                     for r in s.layers]}))
+    else:
+        print(s)
+    return 0
+
+
+def list_datasets(args):
+    """Which data sets are present locally, and where."""
+    found = {}
+    for name, (cls, _, _) in sorted(DATASETS.items()):
+        try:
+            ds = cls(args.data_dir, train=False)
+            found[name] = {"present": True, "test_samples": len(ds)}
+        except (FileNotFoundError, data.DataFormatError) as e:
+            found[name] = {"present": False, "looked_in": cls.search_dirs(args.data_dir),
+                           "error": str(e)}
+    if args.json:
+        print(json.dumps(found))
+        return 0
+    for name, info in found.items():
+        where = f"{info['test_samples']} test images" if info["present"] else \
+            "not found; looked in " + ", ".join(info["looked_in"])
+        print(f"{name:15s} {where}")
     return 0
 
 
@@ -134,7 +162,12 @@ def parser():
     m.set_defaults(run=list_models)
     s = sub.add_parser("summary", help="print a model's layer table")
     s.add_argument("model", choices=models.names())
+    s.add_argument("--json", action="store_true")
     s.set_defaults(run=show_summary)
+    d = sub.add_parser("datasets", help="which data sets are present locally, and where")
+    d.add_argument("--data-dir", default=None)
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(run=list_datasets)
     return p
 
 

@@ -53,3 +53,26 @@ def test_python_dash_m_runs_the_command():
     out = subprocess.run([sys.executable, "-m", "glassnet", "models"], capture_output=True,
                          text=True, check=True).stdout
     assert "lenet5" in out
+
+
+def test_summary_json(capsys):
+    assert main(["summary", "cnn-mnist", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["total_params"] == 28_938 and result["layers"][0]["output_shape"] == [-1, 16, 28, 28]
+
+
+def test_datasets_command(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("GLASSNET_DATA", raising=False)
+    _tiny_mnist(tmp_path)
+    assert main(["datasets", "--data-dir", str(tmp_path), "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["mnist"] == {"present": True, "test_samples": 256}
+    assert main(["datasets", "--data-dir", str(tmp_path / "none")]) == 0
+    assert "mnist           not found; looked in" in capsys.readouterr().out
+
+
+def test_bad_arguments_exit_nonzero_without_a_traceback(capsys):
+    import pytest
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "no-such-model"])
+    assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
