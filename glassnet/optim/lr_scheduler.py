@@ -10,6 +10,17 @@ __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
            "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau"]
 
 
+def _per_group(value, optimizer, what, owner):
+    """One value per parameter group: a list of them as given, or one value repeated."""
+    n = len(optimizer.param_groups)
+    if not isinstance(value, (list, tuple)):
+        return [value] * n
+    if len(value) != n:
+        raise ValueError(f"{owner}: expected {n} {what} (one per parameter group), "
+                         f"got {len(value)}")
+    return list(value)
+
+
 class LRScheduler:
     def __init__(self, optimizer, last_epoch=-1):
         self.optimizer = optimizer
@@ -48,11 +59,7 @@ class LambdaLR(LRScheduler):
     """lr = base_lr * lr_lambda(epoch) (one function, or one per group)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        n = len(optimizer.param_groups)
-        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) \
-            else [lr_lambda] * n
-        if len(self.lr_lambdas) != n:
-            raise ValueError(f"LambdaLR: expected {n} lr_lambdas, got {len(self.lr_lambdas)}")
+        self.lr_lambdas = _per_group(lr_lambda, optimizer, "lr_lambdas", "LambdaLR")
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, epoch):
@@ -125,18 +132,21 @@ class OneCycleLR(LRScheduler):
                              f"{anneal_strategy!r}")
         self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
         self.cycle_momentum = cycle_momentum
-        groups = optimizer.param_groups
-        max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)
-        self._uses_betas = "betas" in groups[0]
-        if cycle_momentum and "momentum" not in groups[0] and not self._uses_betas:
-            raise ValueError("OneCycleLR: the optimizer has no momentum or betas to cycle")
-        for group, top in zip(groups, max_lrs):
+        self._uses_betas = "betas" in optimizer.defaults
+        if cycle_momentum and "momentum" not in optimizer.defaults and not self._uses_betas:
+            raise ValueError(f"OneCycleLR: cycle_momentum=True, but {type(optimizer).__name__} "
+                             "has no momentum or betas to cycle")
+        per_group = zip(optimizer.param_groups,
+                        _per_group(max_lr, optimizer, "max_lr values", "OneCycleLR"),
+                        _per_group(base_momentum, optimizer, "base_momentum values", "OneCycleLR"),
+                        _per_group(max_momentum, optimizer, "max_momentum values", "OneCycleLR"))
+        for group, top, low_m, high_m in per_group:
             if last_epoch == -1:
                 group["initial_lr"] = top / div_factor
                 group["max_lr"], group["min_lr"] = top, group["initial_lr"] / final_div_factor
                 if cycle_momentum:
-                    group["base_momentum"], group["max_momentum"] = base_momentum, max_momentum
-                    self._set_momentum(group, max_momentum)
+                    group["base_momentum"], group["max_momentum"] = low_m, high_m
+                    self._set_momentum(group, high_m)
         p = float(pct_start * total_steps)
         if three_phase:
             self.phases = [(p - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
@@ -191,8 +201,7 @@ class ReduceLROnPlateau:
                              f"{threshold_mode!r}")
         self.optimizer, self.mode, self.factor, self.patience = optimizer, mode, factor, patience
         self.threshold, self.threshold_mode, self.cooldown = threshold, threshold_mode, cooldown
-        n = len(optimizer.param_groups)
-        self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
+        self.min_lrs = _per_group(min_lr, optimizer, "min_lr values", "ReduceLROnPlateau")
         self.eps, self.last_epoch = eps, 0
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs, self.cooldown_counter = 0, 0

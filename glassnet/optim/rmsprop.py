@@ -7,39 +7,45 @@ from .optimizer import Optimizer
 class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, maximize=False):
-        if alpha < 0 or eps < 0 or momentum < 0:
-            raise ValueError(f"RMSprop: invalid alpha {alpha}, eps {eps} or momentum {momentum}")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
     def _update(self, p, grad, state, group):
-        # s = a s + (1 - a) g^2;  d = sqrt(s - gbar^2 if centered else s) + eps;
-        # w -= lr g / d  (with momentum: b = mu b + g / d; w -= lr b)
-        alpha, wd, mu = group["alpha"], group["weight_decay"], group["momentum"]
+        # g = dL/dw + wd w;   s = a s + (1 - a) g^2;   centered: gbar = a gbar + (1 - a) g
+        # d = sqrt(s - gbar^2 if centered else s) + eps
+        # w -= lr g / d;   with momentum: b = mu b + g / d,  w -= lr b
+        alpha, mu = group["alpha"], group["momentum"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = np.zeros_like(p.data)
+            state["square_avg"] = self._zeros(p)
             if mu > 0:
-                state["momentum_buffer"] = np.zeros_like(p.data)
+                state["momentum_buffer"] = self._zeros(p)
             if group["centered"]:
-                state["grad_avg"] = np.zeros_like(p.data)
+                state["grad_avg"] = self._zeros(p)
         state["step"] += 1
-        if wd:
-            grad = grad + wd * p.data
-        sq = state["square_avg"]
+        g = self._gradient(p, grad, group, group["weight_decay"])
+        sq, tmp = state["square_avg"], self._scratch(p, 1)
         sq *= alpha
-        sq += (1 - alpha) * grad * grad
+        np.multiply(g, 1 - alpha, out=tmp)
+        tmp *= g
+        sq += tmp
         if group["centered"]:
             ga = state["grad_avg"]
-            ga += (1 - alpha) * (grad - ga)
-            avg = np.sqrt(sq - ga * ga)
+            np.subtract(g, ga, out=tmp)     # gbar += (1 - a)(g - gbar): PyTorch's lerp
+            tmp *= 1 - alpha
+            ga += tmp
+            np.multiply(ga, ga, out=tmp)
+            np.subtract(sq, tmp, out=tmp)
+            np.sqrt(tmp, out=tmp)
         else:
-            avg = np.sqrt(sq)
-        avg += group["eps"]
+            np.sqrt(sq, out=tmp)
+        tmp += group["eps"]
+        np.divide(g, tmp, out=tmp)
         if mu > 0:
             buf = state["momentum_buffer"]
             buf *= mu
-            buf += grad / avg
-            p.data -= group["lr"] * buf
+            buf += tmp
+            np.multiply(buf, group["lr"], out=tmp)
         else:
-            p.data -= group["lr"] * (grad / avg)
+            tmp *= group["lr"]
+        p.data -= tmp

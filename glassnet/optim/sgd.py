@@ -7,25 +7,35 @@ from .optimizer import Optimizer
 class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
                  maximize=False):
-        if momentum < 0:
-            raise ValueError(f"SGD: invalid momentum {momentum} (must be >= 0)")
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
+            raise ValueError(f"SGD: Nesterov momentum needs momentum > 0 and dampening = 0, "
+                             f"got momentum={momentum}, dampening={dampening}")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
     def _update(self, p, grad, state, group):
-        # g = dL/dw + wd w;  b = mu b + (1 - tau) g (b = g at first);  w -= lr (g + mu b | b)
-        wd, mu = group["weight_decay"], group["momentum"]
-        if wd:
-            grad = grad + wd * p.data
+        # g = dL/dw + wd w
+        # b = g on the first step, then b = mu b + (1 - tau) g
+        # w -= lr (g + mu b)  with Nesterov,  w -= lr b  otherwise  (w -= lr g without momentum)
+        g = self._gradient(p, grad, group, group["weight_decay"])
+        mu, tmp = group["momentum"], self._scratch(p, 1)
         if mu:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = np.array(grad, dtype=p.dtype)
+                buf = state["momentum_buffer"] = np.array(g, dtype=p.data.dtype)
             else:
                 buf *= mu
-                buf += (1 - group["dampening"]) * grad
-            grad = grad + mu * buf if group["nesterov"] else buf
-        p.data -= group["lr"] * grad
+                if group["dampening"]:
+                    np.multiply(g, 1 - group["dampening"], out=tmp)
+                    buf += tmp
+                else:
+                    buf += g
+            if group["nesterov"]:
+                np.multiply(buf, mu, out=tmp)
+                tmp += g
+                g = tmp
+            else:
+                g = buf
+        np.multiply(g, group["lr"], out=tmp)
+        p.data -= tmp
