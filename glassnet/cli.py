@@ -1,8 +1,14 @@
-"""The `glassnet` command: train the notes' networks, list them, summarise them.
+"""The `glassnet` command: train the notes' networks, test them, use them, look inside.
 
-    glassnet train cnn-mnist --epochs 1          # train, then report test accuracy
-    glassnet models                              # the zoo
-    glassnet summary mlp                         # the Keras-style table
+    glassnet train cnn-mnist --epochs 3 --out runs/cnn   # train, test, write a run directory
+    glassnet train --resume runs/cnn --epochs 5           # continue that run to epoch 5
+    glassnet eval runs/cnn                                # test a trained model again
+    glassnet predict runs/cnn digit.png                   # classify image files
+    glassnet models | summary MODEL | datasets            # the zoo, a layer table, the data
+    glassnet diagnose vanishing                           # watch gradients vanish in an RNN
+
+Errors in what was asked (an unknown name, missing data, a bad file) end with one
+line on stderr and exit status 2; a training whose loss diverges exits with 1.
 """
 import argparse
 import json
@@ -10,95 +16,87 @@ import os
 import sys
 import time
 
-import numpy as np
-
-from . import data, models, nn, optim
-from .io import save
-from .random import manual_seed
+from . import data, models
+from .io import CheckpointError
 from .summary import summary
-from .train import EarlyStopping, evaluate, fit
-
-DATASETS = {"mnist": (data.MNIST, 0.1307, 0.3081), "fashion-mnist": (data.FashionMNIST, 0.2860,
-                                                                        0.3530)}
-
-OPTIMIZERS = {
-    "sgd": lambda p, lr, wd: optim.SGD(p, lr=lr or 0.01, weight_decay=wd),
-    "momentum": lambda p, lr, wd: optim.SGD(p, lr=lr or 0.01, momentum=0.9, weight_decay=wd),
-    "nesterov": lambda p, lr, wd: optim.SGD(p, lr=lr or 0.01, momentum=0.9, nesterov=True,
-                                            weight_decay=wd),
-    "adam": lambda p, lr, wd: optim.Adam(p, lr=lr or 1e-3, weight_decay=wd),
-    "adamw": lambda p, lr, wd: optim.AdamW(p, lr=lr or 1e-3, weight_decay=wd or 1e-2),
-    "rmsprop": lambda p, lr, wd: optim.RMSprop(p, lr=lr or 1e-3, weight_decay=wd),
-}
 
 
-def _scaled(mean, std):
-    """uint8 images (N, H, W) -> normalised float32 (N, 1, H, W)."""
-    def transform(images):
-        x = images.astype(np.float32)
-        x *= np.float32(1 / (255 * std))
-        x -= np.float32(mean / std)
-        return x[:, None]
-    return transform
-
-
-def _datasets(name, data_dir):
-    cls, mean, std = DATASETS[name]
-    transform = _scaled(mean, std)
-    return (cls(data_dir, train=True, transform=transform),
-            cls(data_dir, train=False, transform=transform))
+def _print_result(result, args, keys):
+    if not args.quiet:
+        for k in keys:
+            v = result.get(k)
+            if v is not None:
+                print(f"{k.replace('_', ' ')}: {v:.4f}" if isinstance(v, float) else
+                      f"{k.replace('_', ' ')}: {v}")
+    if args.json:
+        print(json.dumps(result))
 
 
 def train(args):
-    manual_seed(args.seed)
-    start = time.perf_counter()
-    train_set, test_set = _datasets(args.dataset, args.data_dir)
-    if args.limit_train:
-        train_set = data.Subset(train_set, np.arange(min(args.limit_train, len(train_set))))
-    val_loader = None
-    if args.val_split:
-        n_val = int(round(len(train_set) * args.val_split))
-        train_set, val_set = data.random_split(train_set, [len(train_set) - n_val, n_val])
-        val_loader = data.DataLoader(val_set, batch_size=1000)
-    loader = data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True, prefetch=args.prefetch)
-    model = models.get(args.model)
-    optimizer = OPTIMIZERS[args.optimizer](model.parameters(), args.lr, args.weight_decay)
-    callbacks = []
-    if args.early_stopping is not None:
-        callbacks.append(EarlyStopping("val_loss" if val_loader else "loss",
-                                       patience=args.early_stopping,
-                                       restore_best_weights=True))
-    fit_start = time.perf_counter()
-    history = fit(model, loader, nn.CrossEntropyLoss(), optimizer, args.epochs,
-                  val_data=val_loader, callbacks=callbacks, quiet=args.quiet)
-    train_seconds = time.perf_counter() - fit_start
-    test = evaluate(model, data.DataLoader(test_set, batch_size=1000), nn.CrossEntropyLoss())
-    seconds = time.perf_counter() - start
-    result = {"model": args.model, "dataset": args.dataset, "epochs": len(history.epochs),
-              "train_seconds": round(train_seconds, 1),
-              "images_per_second": round(len(history.epochs) * len(train_set) / train_seconds),
-              "test_loss": test["loss"], "test_accuracy": test["accuracy"],
-              "params": sum(p.numel() for p in model.parameters()), "run_dir": args.out,
-              "seconds": round(seconds, 1), "history": history.history,
-              "stop_reason": history.stop_reason}
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-              "model_name": args.model}, os.path.join(args.out, "checkpoint.gn"))
-        with open(os.path.join(args.out, "result.json"), "w") as f:
-            json.dump(result, f, indent=1)
+    from . import runs
+    options = {k: getattr(args, k) for k in runs.DEFAULTS}
+    if args.resume:
+        if args.model:
+            raise runs.RunError("train: give either a MODEL or --resume RUN_DIR, not both")
+        given = {k: v for k, v in options.items() if v is not None and v is not False}
+        unchangeable = sorted(set(given) - {"epochs", "data_dir", "prefetch"})
+        if unchangeable:
+            raise runs.RunError(f"train --resume: the run's own settings are used; only "
+                                f"--epochs, --data-dir and --prefetch may be given "
+                                f"(got {', '.join('--' + k.replace('_', '-') for k in unchangeable)})")
+        run = runs.load_run(args.resume, out=args.resume, **given)
+        if run.epoch >= run.config["epochs"]:
+            raise runs.RunError(f"train --resume: {args.resume} already has {run.epoch} epochs "
+                                f"of {run.config['epochs']}; give a larger --epochs")
+    else:
+        if not args.model:
+            raise runs.RunError("train: name a MODEL (see `glassnet models`) or give "
+                                "--resume RUN_DIR")
+        config = runs.resolve_config(args.model, **options)
+        out = args.out or os.path.join(
+            "runs", f"{args.model}-{config['dataset']}-{time.strftime('%Y%m%d-%H%M%S')}")
+        run = runs.Run(config, out=out)
     if not args.quiet:
-        print(f"test accuracy: {test['accuracy']:.4f}, test loss {test['loss']:.4f} "
-              f"({seconds:.1f} s)")
+        c = run.config
+        print(f"{c['model']} on {c['dataset']}: {len(run.train_set)} training samples, "
+              f"{run.params:,} parameters, {c['optimizer']} (lr {c['lr'] or 'default'}), "
+              f"batch {c['batch_size']}, epochs {run.epoch + 1}..{c['epochs']}")
+    result = run.train(quiet=args.quiet)
+    if not args.quiet:
+        print(f"run directory: {run.out}")
+    _print_result(result, args, ["test_accuracy", "test_loss", "test_mse"])
+    reason = result.pop("stop_reason", None)
+    return 1 if reason and "callback" not in reason else 0
+
+
+def evaluate_checkpoint(args):
+    from . import runs
+    run = runs.load_run(args.checkpoint, dataset=args.dataset, data_dir=args.data_dir,
+                        download=args.download or None)
+    result = run.test()
+    result.pop("run_dir")
+    result["checkpoint"] = runs.find_checkpoint(args.checkpoint)
+    _print_result(result, args, ["model", "dataset", "test_accuracy", "test_loss", "test_mse"])
+    return 0
+
+
+def predict(args):
+    from . import runs
+    results = runs.predict_images(args.checkpoint, args.images, top=args.top)
+    for r in results:
+        if not args.quiet:
+            probs = ", ".join(f"{c} {p:.3f}" for c, p in r["probabilities"])
+            print(f"{r['image']}: {r['label']}  ({probs})")
     if args.json:
-        print(json.dumps(result))
-    return 0 if history.stop_reason is None or "callback" in history.stop_reason else 1
+        print(json.dumps({"predictions": results}))
+    return 0
 
 
 def list_models(args):
     for name in models.names():
-        description, input_size = models.describe(name)
-        print(f"{name:20s} {description}  input {input_size}")
+        e = models.entry(name)
+        print(f"{name:20s} {e.description}  [{e.task}, input {e.input_size}, "
+              f"data {e.dataset}]")
     return 0
 
 
@@ -118,46 +116,75 @@ def show_summary(args):
 
 def list_datasets(args):
     """Which data sets are present locally, and where."""
-    found = {}
-    for name, (cls, _, _) in sorted(DATASETS.items()):
-        try:
-            ds = cls(args.data_dir, train=False)
-            found[name] = {"present": True, "test_samples": len(ds)}
-        except (FileNotFoundError, data.DataFormatError) as e:
-            found[name] = {"present": False, "looked_in": cls.search_dirs(args.data_dir),
-                           "error": str(e)}
+    found = data.available_datasets(args.data_dir)
     if args.json:
         print(json.dumps(found))
         return 0
     for name, info in found.items():
-        where = f"{info['test_samples']} test images" if info["present"] else \
-            "not found; looked in " + ", ".join(info["looked_in"])
+        if info.get("present"):
+            where = f"present: {info.get('where', '')}"
+            if info.get("test_samples") is not None:
+                where += f" ({info['test_samples']} test samples)"
+        else:
+            where = "not found; looked in " + ", ".join(info.get("looked_in") or ["-"])
         print(f"{name:15s} {where}")
     return 0
 
 
+def diagnose(args):
+    from . import diagnostics
+    return diagnostics.run_command(args)
+
+
 def parser():
-    p = argparse.ArgumentParser(prog="glassnet", description="glassnet: train and inspect the "
-                                "notes' neural networks")
+    p = argparse.ArgumentParser(prog="glassnet", description="glassnet: train, test and "
+                                "inspect the notes' neural networks")
     sub = p.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="train a model from the zoo and report test accuracy")
-    t.add_argument("model", choices=models.names())
-    t.add_argument("--dataset", default="mnist", choices=sorted(DATASETS))
-    t.add_argument("--data-dir", default=None, help="folder with the IDX files")
-    t.add_argument("--epochs", type=int, default=1)
-    t.add_argument("--batch-size", type=int, default=64)
-    t.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS))
+
+    t = sub.add_parser("train", help="train a model from the zoo and report its test score")
+    t.add_argument("model", nargs="?", choices=models.names(), metavar="MODEL",
+                   help="one of: " + ", ".join(models.names()))
+    t.add_argument("--dataset", default=None, help="default: the model's own (see `glassnet "
+                   "models`); mnist, fashion-mnist, cifar10, imagefolder, blobs, sine")
+    t.add_argument("--data-dir", default=None, help="folder holding the data set's files")
+    t.add_argument("--download", action="store_true", help="fetch missing data (checksummed)")
+    t.add_argument("--epochs", type=int, default=None)
+    t.add_argument("--batch-size", type=int, default=None)
+    t.add_argument("--optimizer", default=None,
+                   choices=["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"])
     t.add_argument("--lr", type=float, default=None, help="default: the optimizer's usual rate")
-    t.add_argument("--weight-decay", type=float, default=0.0)
-    t.add_argument("--val-split", type=float, default=0.0, help="fraction held out")
+    t.add_argument("--weight-decay", type=float, default=None)
+    t.add_argument("--augment", action="store_true", help="random shifts, rotations, zooms "
+                   "(flips and crops for natural images)")
+    t.add_argument("--val-split", type=float, default=None, help="fraction held out")
     t.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE")
-    t.add_argument("--limit-train", type=int, default=0, help="use only the first N images")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--prefetch", type=int, default=0, help="batches prepared ahead by a thread")
-    t.add_argument("--out", default=None, metavar="RUN_DIR", help="save checkpoint and results")
+    t.add_argument("--limit-train", type=int, default=None, help="use only the first N samples")
+    t.add_argument("--seed", type=int, default=None)
+    t.add_argument("--prefetch", type=int, default=None, help="batches prepared ahead by a thread")
+    t.add_argument("--out", default=None, metavar="RUN_DIR",
+                   help="run directory (default runs/MODEL-DATASET-TIME)")
+    t.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue a run")
     t.add_argument("--json", action="store_true", help="end with one JSON line of results")
     t.add_argument("--quiet", action="store_true")
     t.set_defaults(run=train)
+
+    e = sub.add_parser("eval", help="test a trained model (checkpoint or run directory)")
+    e.add_argument("checkpoint", metavar="CHECKPOINT_OR_RUN_DIR")
+    e.add_argument("--dataset", default=None, help="default: the one it was trained on")
+    e.add_argument("--data-dir", default=None)
+    e.add_argument("--download", action="store_true")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--quiet", action="store_true")
+    e.set_defaults(run=evaluate_checkpoint)
+
+    r = sub.add_parser("predict", help="classify image files (PNG, JPEG) with a trained model")
+    r.add_argument("checkpoint", metavar="CHECKPOINT_OR_RUN_DIR")
+    r.add_argument("images", nargs="+", metavar="IMAGE")
+    r.add_argument("--top", type=int, default=3, help="how many classes to show")
+    r.add_argument("--json", action="store_true")
+    r.add_argument("--quiet", action="store_true")
+    r.set_defaults(run=predict)
+
     m = sub.add_parser("models", help="list the models")
     m.set_defaults(run=list_models)
     s = sub.add_parser("summary", help="print a model's layer table")
@@ -168,6 +195,16 @@ def parser():
     d.add_argument("--data-dir", default=None)
     d.add_argument("--json", action="store_true")
     d.set_defaults(run=list_datasets)
+
+    g = sub.add_parser("diagnose", help="experiments that show what goes on inside training")
+    g.add_argument("experiment", choices=["vanishing"])
+    g.add_argument("--steps", type=int, default=None, help="sequence length (default 100)")
+    g.add_argument("--out", default=None, metavar="DIR", help="where to write the plots")
+    g.add_argument("--quick", action="store_true", help="a small, fast configuration")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--json", action="store_true")
+    g.add_argument("--quiet", action="store_true")
+    g.set_defaults(run=diagnose)
     return p
 
 
@@ -175,8 +212,15 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (FileNotFoundError, data.DataFormatError) as e:
-        print(f"glassnet: {e}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("glassnet: interrupted", file=sys.stderr)
+        return 130
+    except (FileNotFoundError, NotADirectoryError, PermissionError, data.DataFormatError,
+            CheckpointError, ValueError, KeyError, TypeError, OSError) as e:
+        if os.environ.get("GLASSNET_DEBUG"):
+            raise
+        message = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"glassnet {args.command}: {message}", file=sys.stderr)
         return 2
 
 

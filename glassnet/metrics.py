@@ -10,7 +10,7 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["accuracy", "top_k_accuracy", "confusion_matrix", "precision_recall_f1", "roc_auc",
+__all__ = ["accuracy", "binary_accuracy", "top_k_accuracy", "confusion_matrix", "precision_recall_f1", "roc_auc",
            "mse", "mae"]
 
 
@@ -52,6 +52,17 @@ def accuracy(output, target):
     predicted, target = _labels(output, target, "accuracy")
     _nonempty(target.size, "accuracy")
     return float(np.mean(predicted == target))
+
+
+def binary_accuracy(output, target, threshold=0.5):
+    """The fraction of samples whose probability (N,) falls on the target's side of
+    `threshold` (predicted 1 where output > threshold); targets are 0/1 labels (N,)."""
+    output, target = _array(output), _as_labels(_array(target), "binary_accuracy", "target")
+    if output.shape != target.shape:
+        raise ValueError(f"binary_accuracy: expected one probability per target {target.shape}, "
+                         f"got output shape {output.shape}")
+    _nonempty(target.size, "binary_accuracy")
+    return float(np.mean((output > threshold) == (target == 1)))
 
 
 def top_k_accuracy(output, target, k=5):

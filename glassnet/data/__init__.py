@@ -1,5 +1,12 @@
-"""Data: datasets, the DataLoader, and the MNIST-format readers."""
-from .dataset import Dataset, TensorDataset, Subset, random_split  # noqa: F401
+"""Data: datasets (MNIST, Fashion-MNIST, CIFAR-10, image folders, generated sets), their
+download and cache, the registry by name, the DataLoader and the batch transforms."""
+from .dataset import Dataset, ImageDataset, TensorDataset, Subset, random_split  # noqa: F401
 from .loader import DataLoader  # noqa: F401
 from .mnist import MNIST, FashionMNIST, read_idx, DataFormatError  # noqa: F401
+from .cifar import CIFAR10  # noqa: F401
+from .folder import ImageFolder, pil_loader, IMG_EXTENSIONS  # noqa: F401
+from .synthetic import Blobs, Sine  # noqa: F401
+from .download import DownloadError, ChecksumError, cache_dir, fetch, extract_tar  # noqa: F401
+from .registry import (get_dataset, available_datasets, dataset_names,  # noqa: F401
+                       default_transform)
 from . import transforms  # noqa: F401

@@ -1,4 +1,5 @@
-"""Datasets: anything with __len__ and __getitem__; TensorDataset, Subset, random_split."""
+"""Datasets: anything with __len__ and __getitem__; ImageDataset, TensorDataset, Subset,
+random_split."""
 import math
 
 import numpy as np
@@ -20,6 +21,28 @@ class Dataset:
 
     def __len__(self):
         raise NotImplementedError
+
+
+class ImageDataset(Dataset):
+    """Images and integer labels held in memory (`self.images`, `self.labels`): samples are
+    (image, label), and `transform` maps a whole batch of images (a one-image batch for
+    `dataset[i]`), as the transforms in `glassnet.data.transforms` do."""
+    transform = None
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        image = self.images[index]
+        if self.transform is not None:
+            image = self.transform(image[None])[0]
+        return image, int(self.labels[index])
+
+    def get_batch(self, indices):
+        images = self.images[indices]
+        if self.transform is not None:
+            images = self.transform(images)
+        return images, self.labels[indices]
 
 
 class TensorDataset(Dataset):

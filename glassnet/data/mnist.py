@@ -11,7 +11,8 @@ import struct
 
 import numpy as np
 
-from .dataset import Dataset
+from .dataset import ImageDataset
+from .download import cache_dir, fetch
 
 IMAGES, LABELS = 2051, 2049
 
@@ -42,21 +43,29 @@ def read_idx(path, magic, ndim):
     return np.frombuffer(raw, np.uint8, offset=header).reshape(dims)
 
 
-class MNIST(Dataset):
+class MNIST(ImageDataset):
     """The MNIST digits: samples (28x28 uint8 image, int label), or `transform(images)`.
 
-    Looks for the four standard files (gzip or raw) in `root`, `root/<name>`,
-    `$GLASSNET_DATA/<name>` and the places listed in `extra_dirs`.
+    Looks for the four standard files (gzip or raw) in `root`, `root/<name>`, the
+    download cache (`$GLASSNET_DATA/<name>`, else `~/.cache/glassnet/<name>`) and the
+    places listed in `extra_dirs`. With `download=True`, files found nowhere are
+    fetched from the canonical URL into `root/<name>` (or the cache when no root is
+    given) and checked against the published checksums.
     """
     name = "mnist"
     classes = [str(d) for d in range(10)]
     extra_dirs = ()
+    task, num_classes, input_shape = "classification", 10, (1, 28, 28)
+    mean, std = (0.1307,), (0.3081,)      # of the training pixels in [0, 1]
 
-    def __init__(self, root=None, train=True, transform=None):
+    def __init__(self, root=None, train=True, transform=None, download=False):
         self.train, self.transform = train, transform
         prefix = "train" if train else "t10k"
-        images_path = self._find(root, f"{prefix}-images-idx3-ubyte")
-        labels_path = self._find(root, f"{prefix}-labels-idx1-ubyte")
+        stems = [f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"]
+        if download and not all(self._locate(root, stem) for stem in stems):
+            fetch(self.name, root, looked_in=self.search_dirs(root))
+        images_path, labels_path = (self._find(root, stem) for stem in stems)
+        self.folder = os.path.dirname(images_path)
         self.images = read_idx(images_path, IMAGES, 3)
         labels = read_idx(labels_path, LABELS, 1)
         if len(labels) != len(self.images):
@@ -73,35 +82,27 @@ class MNIST(Dataset):
         if root:
             root = os.fspath(root)
             dirs += [root, os.path.join(root, cls.name)]
-        if os.environ.get("GLASSNET_DATA"):
-            dirs.append(os.path.join(os.environ["GLASSNET_DATA"], cls.name))
+        dirs.append(cache_dir(cls.name))
         return dirs + list(cls.extra_dirs)
 
     @classmethod
-    def _find(cls, root, stem):
-        dirs = cls.search_dirs(root)
-        for folder in dirs:
+    def _locate(cls, root, stem):
+        """The first `stem.gz` or `stem` in the search folders, or None."""
+        for folder in cls.search_dirs(root):
             for name in (stem + ".gz", stem):
                 path = os.path.join(folder, name)
                 if os.path.isfile(path):
                     return path
-        raise FileNotFoundError(f"{cls.__name__}: {stem}(.gz) not found; looked in "
-                                f"{', '.join(dirs) or '(nowhere: give root=)'}")
+        return None
 
-    def __len__(self):
-        return len(self.labels)
-
-    def __getitem__(self, index):
-        image = self.images[index]
-        if self.transform is not None:
-            image = self.transform(image[None])[0]
-        return image, int(self.labels[index])
-
-    def get_batch(self, indices):
-        images = self.images[indices]
-        if self.transform is not None:
-            images = self.transform(images)
-        return images, self.labels[indices]
+    @classmethod
+    def _find(cls, root, stem):
+        path = cls._locate(root, stem)
+        if path is None:
+            raise FileNotFoundError(f"{cls.__name__}: {stem}(.gz) not found; looked in "
+                                    f"{', '.join(cls.search_dirs(root))} (download=True "
+                                    f"fetches it)")
+        return path
 
 
 class FashionMNIST(MNIST):
@@ -111,3 +112,4 @@ class FashionMNIST(MNIST):
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                "Sneaker", "Bag", "Ankle boot"]
     extra_dirs = ("/usr/share/datasets/fashion-mnist",)
+    mean, std = (0.2860,), (0.3530,)

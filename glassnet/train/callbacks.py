@@ -1,4 +1,4 @@
-"""Callbacks: code that runs at the edges of epochs (Keras' idea).
+"""Callbacks: code that runs at the edges of epochs and steps (Keras' idea).
 
 Each hook receives the `Trainer` (model, optimizer, history, and `stop`, which a
 callback sets to end training after the current epoch) and the epoch's logs.
@@ -16,6 +16,9 @@ class Callback:
 
     def on_epoch_begin(self, trainer, epoch):
         pass
+
+    def on_batch_end(self, trainer, step, logs):
+        """After each training step (gradients of the step are still in `.grad`)."""
 
     def on_epoch_end(self, trainer, epoch, logs):
         pass

@@ -4,6 +4,11 @@ For every batch: forward, loss, `loss.backward()` (backpropagation), the
 optimizer's step. Per epoch: the mean loss and metrics on the training batches,
 then on `val_data` if given, then the callbacks. A loss that turns NaN or inf
 stops training at once with a message naming the epoch and step.
+
+Two hooks follow Keras' conventions: a model that defines `train_step(x, y,
+optimizer)` (the perceptron, whose rule is not gradient descent) is trained by it
+instead of loss/backward/step, and a stateful model's `reset_states()` is called
+before every epoch and every evaluation.
 """
 import math
 import sys
@@ -43,7 +48,8 @@ class Trainer:
 
 def _metric_functions(metrics):
     from .. import metrics as M
-    table = {"accuracy": M.accuracy, "acc": M.accuracy, "mse": M.mse, "mae": M.mae}
+    table = {"accuracy": M.accuracy, "acc": M.accuracy, "binary_accuracy": M.binary_accuracy,
+             "mse": M.mse, "mae": M.mae}
     out = {}
     for m in metrics:
         if callable(m):
@@ -62,42 +68,57 @@ def _batches(data):
         yield batch
 
 
+def _reset_states(model):
+    if hasattr(model, "reset_states"):
+        model.reset_states()
+
+
 def fit(model, train_data, loss, optimizer, epochs, val_data=None, metrics=("accuracy",),
-        callbacks=(), scheduler=None, quiet=False, stream=None):
+        callbacks=(), scheduler=None, quiet=False, stream=None, initial_epoch=0):
     """Train `model` for `epochs` passes over `train_data` (an iterable of (x, y) batches,
-    e.g. a DataLoader) and return its History."""
+    e.g. a DataLoader) and return its History. With `initial_epoch=k` (resuming a run
+    that finished k epochs) the epochs run are k+1 .. epochs."""
     history = History()
     trainer = Trainer(model, optimizer, history)
     functions = _metric_functions(metrics)
     for cb in callbacks:
         cb.on_train_begin(trainer)
     total = len(train_data) if hasattr(train_data, "__len__") else 0
-    for epoch in range(1, epochs + 1):
+    custom_step = getattr(model, "train_step", None)
+    for epoch in range(initial_epoch + 1, epochs + 1):
         for cb in callbacks:
             cb.on_epoch_begin(trainer, epoch)
         model.train()
+        _reset_states(model)
         progress = Progress(total, epoch, epochs, stream, quiet)
         sums, count = {}, 0
         for step, (x, y) in enumerate(_batches(train_data), 1):
             optimizer.zero_grad()
-            out = model(x)
-            value = loss(out, y)
-            lv = value.item()
+            if custom_step is not None:
+                out, lv = custom_step(x, y, optimizer)
+            else:
+                out = model(x)
+                value = loss(out, y)
+                lv = value.item()
             if not math.isfinite(lv):
                 history.stop_reason = (f"the loss became {lv} at epoch {epoch}, step {step}: "
                                        "training stopped (try a smaller learning rate)")
                 print(history.stop_reason, file=stream or sys.stderr)
                 _end(callbacks, trainer)
                 return history
-            value.backward()
-            optimizer.step()
+            if custom_step is None:
+                value.backward()
+                optimizer.step()
             n = len(x)
             _accumulate(sums, "loss", lv, n)
             with no_grad():
                 for name, fn in functions.items():
                     _accumulate(sums, name, fn(out.detach(), y), n)
             count += n
-            progress.update(step, n, {k: v / count for k, v in sums.items()})
+            running = {k: v / count for k, v in sums.items()}
+            progress.update(step, n, running)
+            for cb in callbacks:
+                cb.on_batch_end(trainer, step, running)
         logs = {k: v / max(count, 1) for k, v in sums.items()}
         if val_data is not None:
             logs.update({f"val_{k}": v for k, v in
@@ -135,6 +156,7 @@ def evaluate(model, data, loss=None, metrics=("accuracy",)):
     model.eval()
     functions = _metric_functions(metrics)
     sums, count = {}, 0
+    _reset_states(model)
     try:
         for x, y in _batches(data):
             out = model(x)

@@ -1,5 +1,6 @@
 """Datasets, the DataLoader and the IDX readers, on small files built here."""
 import gzip
+import os
 import struct
 
 import numpy as np
@@ -136,3 +137,15 @@ def test_collate_fn_and_errors():
     assert list(loader) == [2, 2, 2, 1]
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         DataLoader(_Squares(), batch_size=0)
+
+
+def test_search_dirs_and_download_parameter(tmp_path, monkeypatch):
+    monkeypatch.delenv("GLASSNET_DATA", raising=False)
+    home_cache = os.path.join(os.path.expanduser("~"), ".cache", "glassnet", "mnist")
+    assert MNIST.search_dirs(tmp_path) == [str(tmp_path), str(tmp_path / "mnist"), home_cache]
+    monkeypatch.setenv("GLASSNET_DATA", str(tmp_path / "cache"))
+    assert FashionMNIST.search_dirs(None)[0] == str(tmp_path / "cache" / "fashion-mnist")
+    _mnist_dir(tmp_path)
+    ds = MNIST(tmp_path, train=False, download=True)      # present: nothing is fetched
+    assert len(ds) == 12 and ds.folder == str(tmp_path)
+    assert (MNIST.task, MNIST.num_classes, MNIST.input_shape) == ("classification", 10, (1, 28, 28))

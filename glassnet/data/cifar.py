@@ -1,0 +1,166 @@
+"""CIFAR-10 from its "python version" batch folder, read without running any pickle code.
+
+The folder `cifar-10-batches-py` holds data_batch_1..5 (training), test_batch and
+batches.meta, each a pickled dict. A batch has b'data', a uint8 (10000, 3072) array whose
+rows are one image each as three 32x32 planes (R, G, B, row-major), and b'labels', a
+list of ints 0..9; batches.meta has b'label_names'.
+
+Pickle can call any importable function while loading, so the files are read with
+`_RestrictedUnpickler`, which resolves only the three NumPy names an array needs to be
+rebuilt (`_reconstruct`, `ndarray`, `dtype`) and refuses every other global with a
+DataFormatError. Images are kept as uint8 (N, 32, 32, 3), the channel-last layout
+`transforms.ToTensor` turns into float (N, 3, 32, 32).
+"""
+import io
+import os
+import pickle
+
+import numpy as np
+
+from .dataset import ImageDataset
+from .download import cache_dir, fetch
+from .mnist import DataFormatError
+
+FOLDER = "cifar-10-batches-py"
+TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
+TEST_BATCHES = ["test_batch"]
+META = "batches.meta"
+SIDE, CHANNELS = 32, 3
+
+
+def _allowed_globals():
+    """(module, name) -> object for what a pickled NumPy array may reference. The files
+    were written by NumPy 1 ('numpy.core'); NumPy 2 pickles name 'numpy._core'."""
+    try:
+        from numpy._core import multiarray
+    except ImportError:                 # NumPy 1
+        from numpy.core import multiarray
+    allowed = {}
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        allowed[module, "_reconstruct"] = multiarray._reconstruct
+    allowed["numpy", "ndarray"] = np.ndarray
+    allowed["numpy", "dtype"] = np.dtype
+    return allowed
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """An Unpickler that can rebuild NumPy arrays, lists, dicts, numbers and strings and
+    nothing else: any other global (a function or class to call) is refused."""
+
+    allowed = _allowed_globals()
+
+    def find_class(self, module, name):
+        try:
+            return self.allowed[module, name]
+        except KeyError:
+            raise DataFormatError(f"refusing to load {module}.{name}: a CIFAR batch only "
+                                  f"holds NumPy arrays, lists and strings") from None
+
+
+def load_pickle(path):
+    """Read a pickled CIFAR file safely (bytes stay bytes, as Python 2 wrote them)."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise DataFormatError(f"{path}: cannot be read ({e})") from None
+    try:
+        return _RestrictedUnpickler(io.BytesIO(raw), encoding="bytes").load()
+    except DataFormatError as e:
+        raise DataFormatError(f"{path}: {e}") from None
+    except Exception as e:        # a truncated or corrupt pickle fails in many ways
+        raise DataFormatError(f"{path}: not a readable CIFAR pickle, truncated or corrupt "
+                              f"({type(e).__name__}: {e})") from None
+
+
+def _field(content, key, path):
+    if not isinstance(content, dict):
+        raise DataFormatError(f"{path}: expected a pickled dict, got {type(content).__name__}")
+    for k in (key, key.decode()):       # bytes keys as in the original files; str if re-saved
+        if k in content:
+            return content[k]
+    raise DataFormatError(f"{path}: no {key!r} entry (keys: {sorted(map(str, content))})")
+
+
+def read_batch(path, num_classes=10):
+    """One batch file -> (uint8 images (N, 32, 32, 3), int64 labels (N,)), validated."""
+    content = load_pickle(path)
+    data, labels = _field(content, b"data", path), _field(content, b"labels", path)
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
+            or data.shape[1] != CHANNELS * SIDE * SIDE:
+        shape = getattr(data, "shape", None)
+        raise DataFormatError(f"{path}: b'data' should be uint8 (N, {CHANNELS * SIDE * SIDE}), "
+                              f"got {getattr(data, 'dtype', type(data).__name__)} {shape}")
+    try:
+        labels = np.asarray(labels, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        raise DataFormatError(f"{path}: b'labels' is not a list of integers") from None
+    if labels.shape != (len(data),):
+        raise DataFormatError(f"{path}: {labels.size} labels for {len(data)} images")
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = labels.min() if labels.min() < 0 else labels.max()
+        raise DataFormatError(f"{path}: label {bad} is out of range 0..{num_classes - 1}")
+    # each row is R, G, B planes: (N, C, H, W), then channel-last for ToTensor
+    images = data.reshape(-1, CHANNELS, SIDE, SIDE).transpose(0, 2, 3, 1)
+    return images, labels
+
+
+def read_label_names(path):
+    names = _field(load_pickle(path), b"label_names", path)
+    if not isinstance(names, list) or not all(isinstance(n, (bytes, str)) for n in names):
+        raise DataFormatError(f"{path}: b'label_names' should be a list of strings")
+    return [n.decode() if isinstance(n, bytes) else n for n in names]
+
+
+class CIFAR10(ImageDataset):
+    """CIFAR-10: samples (32x32x3 uint8 image, int label), or `transform(images)`.
+
+    Looks for `cifar-10-batches-py/` in `root`, `root/cifar10` and the download cache
+    (`$GLASSNET_DATA/cifar10`, else `~/.cache/glassnet/cifar10`), or for the batch files
+    directly in `root`. `download=True` fetches and unpacks the archive into
+    `root/cifar10` (or the cache) when it is found nowhere.
+    """
+    name = "cifar10"
+    task, num_classes, input_shape = "classification", 10, (CHANNELS, SIDE, SIDE)
+    mean, std = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+    classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+               "truck"]
+
+    def __init__(self, root=None, train=True, transform=None, download=False):
+        self.train, self.transform = train, transform
+        batches = TRAIN_BATCHES if train else TEST_BATCHES
+        folder = self._locate(root, batches)
+        if folder is None and download:
+            fetch(self.name, root, looked_in=self.search_dirs(root))
+            folder = self._locate(root, batches)
+        if folder is None:
+            raise FileNotFoundError(f"CIFAR10: {', '.join(batches)} not found; looked in "
+                                    f"{', '.join(self.search_dirs(root))} (download=True "
+                                    f"fetches it)")
+        self.folder = folder
+        parts = [read_batch(os.path.join(folder, b), self.num_classes) for b in batches]
+        self.images = np.ascontiguousarray(np.concatenate([p[0] for p in parts]))
+        self.labels = np.concatenate([p[1] for p in parts])
+        meta = os.path.join(folder, META)
+        if os.path.isfile(meta):
+            names = read_label_names(meta)
+            if len(names) != self.num_classes:
+                raise DataFormatError(f"{meta}: {len(names)} label names, expected "
+                                      f"{self.num_classes}")
+            self.classes = names
+
+    @classmethod
+    def search_dirs(cls, root):
+        dirs = []
+        if root:
+            root = os.fspath(root)
+            dirs += [os.path.join(root, FOLDER), os.path.join(root, cls.name, FOLDER), root]
+        return dirs + [os.path.join(cache_dir(cls.name), FOLDER)]
+
+    @classmethod
+    def _locate(cls, root, batches):
+        """The first search folder holding every one of `batches`, or None."""
+        for folder in cls.search_dirs(root):
+            if all(os.path.isfile(os.path.join(folder, b)) for b in batches):
+                return folder
+        return None

@@ -1,0 +1,463 @@
+"""A training run: one configuration, everything built from it, and its directory.
+
+`glassnet train` is a thin layer over this module. A run is described by a plain
+dict (the *config*: model, dataset, epochs, optimizer, seed, ...); `Run(config)`
+builds the data, the model, the loss, the metrics and the optimizer from it, and
+`Run.train()` trains with `glassnet.train.fit`, writing after every epoch:
+
+    RUN_DIR/checkpoint.gn   model, optimizer and every random generator's state,
+                            the config, the epoch and the history (atomic write)
+    RUN_DIR/config.json     the exact configuration
+    RUN_DIR/history.csv     one row per epoch; history.json the same as JSON
+
+and at the end result.json and the plots (`glassnet.plots`). Because every
+random draw comes from a generator whose state is in the checkpoint — the
+global one (initialisation, dropout), the loader's (shuffling), the
+augmentation's — `--resume RUN_DIR` continues exactly where the run stopped: the
+resumed run ends with the same weights as an uninterrupted one.
+"""
+import csv
+import json
+import math
+import os
+import time
+
+import numpy as np
+
+from . import data, metrics as M, models, nn, optim
+from .autograd.grad_mode import no_grad
+from .data import transforms as T
+from .io import load, save
+from .nn import functional as F
+from .random import get_rng_state, manual_seed, set_rng_state
+from .tensor import Tensor
+from .train import EarlyStopping, evaluate, fit
+from .train.callbacks import Callback
+
+
+class RunError(ValueError):
+    """A run that cannot be set up as asked (bad option, wrong data for the model)."""
+
+
+# The command's own defaults; a model's registry entry may override them, the user
+# overrides both.
+DEFAULTS = dict(dataset=None, data_dir=None, download=False, epochs=1, batch_size=64,
+                optimizer="adam", lr=None, weight_decay=0.0, augment=False, val_split=0.0,
+                early_stopping=None, limit_train=0, seed=0, prefetch=0)
+
+OPTIMIZERS = {
+    "sgd": lambda p, lr, wd: optim.SGD(p, lr=lr or 0.01, weight_decay=wd),
+    "momentum": lambda p, lr, wd: optim.SGD(p, lr=lr or 0.01, momentum=0.9, weight_decay=wd),
+    "nesterov": lambda p, lr, wd: optim.SGD(p, lr=lr or 0.01, momentum=0.9, nesterov=True,
+                                            weight_decay=wd),
+    "adam": lambda p, lr, wd: optim.Adam(p, lr=lr or 1e-3, weight_decay=wd),
+    "adamw": lambda p, lr, wd: optim.AdamW(p, lr=lr or 1e-3, weight_decay=wd or 1e-2),
+    "rmsprop": lambda p, lr, wd: optim.RMSprop(p, lr=lr or 1e-3, weight_decay=wd),
+}
+
+CHECKPOINT, CONFIG, HISTORY_CSV, HISTORY_JSON, RESULT = (
+    "checkpoint.gn", "config.json", "history.csv", "history.json", "result.json")
+
+
+def resolve_config(model, **given):
+    """The full config for training `model`: the user's values (None = not given) over the
+    model's defaults over the command's."""
+    entry = models.entry(model)
+    config = {**DEFAULTS, "dataset": entry.dataset}
+    config.update({k: v for k, v in entry.defaults.items() if k in DEFAULTS})
+    unknown = sorted(set(given) - set(DEFAULTS))
+    if unknown:
+        raise RunError(f"train: unknown options {unknown}")
+    config.update({k: v for k, v in given.items() if v is not None})
+    config["model"] = model
+    _check_config(config)
+    return config
+
+
+def _check_config(c):
+    checks = [(c["epochs"] >= 1, f"--epochs must be at least 1, got {c['epochs']}"),
+              (c["batch_size"] >= 1, f"--batch-size must be at least 1, got {c['batch_size']}"),
+              (0 <= c["val_split"] < 1, f"--val-split is a fraction in [0, 1), got {c['val_split']}"),
+              (c["lr"] is None or c["lr"] > 0, f"--lr must be positive, got {c['lr']}"),
+              (c["weight_decay"] >= 0, f"--weight-decay must be >= 0, got {c['weight_decay']}"),
+              (c["limit_train"] >= 0, f"--limit-train must be >= 0, got {c['limit_train']}"),
+              (c["optimizer"] in OPTIMIZERS, f"unknown optimizer {c['optimizer']!r}; "
+                                             f"choose from {', '.join(OPTIMIZERS)}")]
+    for ok, message in checks:
+        if not ok:
+            raise RunError(f"train: {message}")
+
+
+def _generator(seed, stream):
+    """An independent generator per purpose, all derived from the run's seed."""
+    return np.random.default_rng([int(seed), stream])
+
+
+def _state(generator):
+    return generator.bit_generator.state
+
+
+def _restore(generator, state):
+    generator.bit_generator.state = state
+
+
+# ------------------------------------------------------------------------- data
+def image_transform(config, task, train, generator=None):
+    """uint8 images -> float (N, C, H, W): scaled to [0, 1], augmented when asked (training
+    only), normalised by the data set's per-channel statistics, which the config records
+    (not for autoencoders, whose sigmoid output reconstructs [0, 1] pixels)."""
+    steps = [T.ToTensor()]
+    if train and config["augment"]:
+        steps += augmentations(config["dataset"], generator)
+    if task != "autoencoder" and config.get("normalize"):
+        steps.append(T.Normalize(*config["normalize"]))
+    return T.Compose(steps)
+
+
+def augmentations(dataset, generator):
+    """The notes' augmentation: small shifts, rotations and zooms for digits; flips and
+    padded random crops for natural images (a mirrored digit is not the same digit)."""
+    if dataset == "cifar10":
+        return [T.RandomHorizontalFlip(generator=generator),
+                T.RandomCrop(32, padding=4, generator=generator)]
+    steps = [T.RandomShift(0.1, 0.1, generator=generator),
+             T.RandomRotation(10, generator=generator),
+             T.RandomZoom(0.1, generator=generator)]
+    if dataset == "imagefolder":
+        steps.insert(0, T.RandomHorizontalFlip(generator=generator))
+    return steps
+
+
+def load_split(config, task, train, generator=None):
+    """The data set named in the config, with the transform the model needs."""
+    name, options = config["dataset"], {}
+    if name == "sine":      # consecutive chunks of `batch_size` waves, for the stateful RNN
+        b = config["batch_size"]
+        options = {"streams": b, "n_sequences": b * 16}
+    try:
+        ds = data.get_dataset(name, root=config["data_dir"], train=train,
+                              download=config["download"], **options)
+    except KeyError as e:
+        raise RunError(f"train: {e.args[0]}") from None
+    if len(getattr(ds, "input_shape", None) or ()) == 3:      # images: (C, H, W)
+        if "normalize" not in config:
+            mean, std = getattr(ds, "mean", None), getattr(ds, "std", None)
+            config["normalize"] = [list(mean), list(std)] if mean is not None else \
+                [[0.5] * ds.input_shape[0], [0.5] * ds.input_shape[0]]
+        ds.transform = image_transform(config, task, train, generator)
+    return ds
+
+
+class _Reconstruct:
+    """(x, y) batches -> (x, x): an autoencoder's target is its input."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        for x, _ in self.loader:
+            yield x, x
+
+
+class _BinaryTargets:
+    """(x, y) batches with float 0/1 targets, as BCE wants."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        for x, y in self.loader:
+            yield x, Tensor._make(y.data.astype(np.float32), False, None)
+
+
+# ------------------------------------------------------------------------- the run
+class Run:
+    """Everything a config describes, built: data, model, loss, metrics, optimizer."""
+
+    def __init__(self, config, out=None):
+        self.config, self.out = dict(config), out
+        c = self.config
+        self.entry = models.entry(c["model"])
+        self.task = self.entry.task
+        manual_seed(c["seed"])
+        self.loader_rng, self.augment_rng = _generator(c["seed"], 1), _generator(c["seed"], 2)
+        train_set = load_split(c, self.task, True, self.augment_rng)
+        test_set = load_split(c, self.task, False)
+        self._check_model_fits(train_set)
+        self.classes = list(getattr(train_set, "classes", None) or [])
+        if c["limit_train"]:
+            train_set = data.Subset(train_set, np.arange(min(c["limit_train"], len(train_set))))
+        self.val_set = None
+        if c["val_split"]:
+            n_val = int(round(len(train_set) * c["val_split"]))
+            if n_val < 1 or n_val >= len(train_set):
+                raise RunError(f"train: --val-split {c['val_split']} leaves no training or no "
+                               f"validation data from {len(train_set)} samples")
+            train_set, self.val_set = data.random_split(
+                train_set, [len(train_set) - n_val, n_val], generator=_generator(c["seed"], 3))
+        self.train_set, self.test_set = train_set, test_set
+        stateful = self.task == "regression"          # consecutive chunks, in order
+        self.train_loader = self._wrap(data.DataLoader(
+            train_set, batch_size=c["batch_size"], shuffle=not stateful,
+            generator=self.loader_rng, prefetch=c["prefetch"]))
+        self.val_loader = self._wrap(data.DataLoader(self.val_set, batch_size=1000)) \
+            if self.val_set is not None else None
+        self.test_loader = self._wrap(data.DataLoader(
+            test_set, batch_size=c["batch_size"] if stateful else 1000))
+        self.model = models.get(c["model"], **self._model_kwargs(train_set))
+        self.optimizer = OPTIMIZERS[c["optimizer"]](self.model.parameters(), c["lr"],
+                                                    c["weight_decay"])
+        self.loss, self.metrics = self._loss_and_metrics()
+        self.history = {}
+        self.epoch = 0
+
+    def _check_model_fits(self, ds):
+        shape = tuple(getattr(ds, "input_shape", ()) or ())
+        expected = self.entry.input_size
+        if self.task == "regression":
+            ok = getattr(ds, "task", None) == "regression"
+        else:
+            ok = shape == expected
+        if not ok:
+            raise RunError(f"train: model {self.config['model']} takes inputs of shape "
+                           f"{expected}, but data set {self.config['dataset']} gives "
+                           f"{shape or getattr(ds, 'task', '?')}; try --dataset "
+                           f"{self.entry.dataset}")
+
+    def _model_kwargs(self, ds):
+        n = getattr(ds, "num_classes", None)
+        if self.task == "classification" and n and n != 10:
+            return {"num_classes": n}
+        return {}
+
+    def _wrap(self, loader):
+        if self.task == "autoencoder":
+            return _Reconstruct(loader)
+        if self.task == "binary":
+            return _BinaryTargets(loader)
+        return loader
+
+    def _loss_and_metrics(self):
+        if self.task == "classification":
+            return nn.CrossEntropyLoss(), ("accuracy",)
+        if self.task == "binary":
+            if self.entry.defaults.get("loss") == "mse" or hasattr(self.model, "train_step"):
+                return nn.MSELoss(), ("binary_accuracy",)   # = the error rate for 0/1 outputs
+            return nn.BCELoss(), ("binary_accuracy",)
+        if self.task == "regression":
+            return nn.MSELoss(), ("mae",)
+        return nn.MSELoss(), ()
+
+    @property
+    def params(self):
+        return sum(p.numel() for p in self.model.parameters())
+
+    # ---------------------------------------------------------------- saving
+    def checkpoint(self):
+        return {"format": "glassnet-run", "model_name": self.config["model"],
+                "config": self.config, "epoch": self.epoch, "history": self.history,
+                "classes": self.classes, "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "rng": {"global": get_rng_state(), "loader": _state(self.loader_rng),
+                        "augment": _state(self.augment_rng)}}
+
+    def restore(self, ckpt):
+        """Continue from a checkpoint written by `checkpoint()`."""
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.epoch, self.history = int(ckpt["epoch"]), dict(ckpt["history"])
+        set_rng_state(ckpt["rng"]["global"])
+        _restore(self.loader_rng, ckpt["rng"]["loader"])
+        _restore(self.augment_rng, ckpt["rng"]["augment"])
+
+    def save_epoch(self):
+        """The run directory after an epoch: checkpoint, config and history."""
+        if not self.out:
+            return
+        os.makedirs(self.out, exist_ok=True)
+        save(self.checkpoint(), os.path.join(self.out, CHECKPOINT))
+        _write_json(os.path.join(self.out, CONFIG), self.config)
+        _write_json(os.path.join(self.out, HISTORY_JSON), self.history)
+        _write_history_csv(os.path.join(self.out, HISTORY_CSV), self.history)
+
+    # ---------------------------------------------------------------- training
+    def train(self, quiet=False, stream=None):
+        """Train up to config['epochs'] (from self.epoch), test, write the run directory;
+        returns the result dict."""
+        c = self.config
+        callbacks = [_EpochEnd(self)]
+        if c["early_stopping"] is not None:
+            monitor = "val_loss" if self.val_loader is not None else "loss"
+            callbacks.insert(0, EarlyStopping(monitor, patience=c["early_stopping"],
+                                              restore_best_weights=True))
+        done_before = self.epoch
+        start = time.perf_counter()
+        history = fit(self.model, self.train_loader, self.loss, self.optimizer, c["epochs"],
+                      val_data=self.val_loader, metrics=self.metrics, callbacks=callbacks,
+                      quiet=quiet, stream=stream, initial_epoch=self.epoch)
+        train_seconds = time.perf_counter() - start
+        epochs_run = self.epoch - done_before
+        result = self.test()
+        result.update(train_seconds=round(train_seconds, 2),
+                      images_per_second=round(epochs_run * len(self.train_set)
+                                              / max(train_seconds, 1e-9)),
+                      epochs=self.epoch, stop_reason=history.stop_reason)
+        if self.out:
+            _write_json(os.path.join(self.out, RESULT), {**result, "history": self.history})
+            from . import plots
+            plots.for_run(self)
+        return result
+
+    def test(self):
+        """Loss and metrics on the test split, as the result dict the command prints."""
+        scores = evaluate(self.model, self.test_loader, self.loss, self.metrics)
+        accuracy = scores.get("accuracy", scores.get("binary_accuracy"))
+        result = {"model": self.config["model"], "dataset": self.config["dataset"],
+                  "epochs": self.epoch, "test_loss": scores["loss"], "test_accuracy": accuracy,
+                  "params": self.params, "run_dir": self.out}
+        if self.task in ("regression", "autoencoder"):
+            result["test_mse"] = scores["loss"]
+        if "mae" in scores:
+            result["test_mae"] = scores["mae"]
+        return result
+
+    @no_grad()
+    def outputs(self, loader, limit=None):
+        """(outputs, targets) over a loader, in eval mode, as arrays."""
+        was = self.model.training
+        self.model.eval()
+        if hasattr(self.model, "reset_states"):
+            self.model.reset_states()
+        outs, ys, n = [], [], 0
+        try:
+            for x, y in loader:
+                outs.append(self.model(x).data)
+                ys.append(y.data)
+                n += len(x)
+                if limit and n >= limit:
+                    break
+        finally:
+            self.model.train(was)
+        return np.concatenate(outs), np.concatenate(ys)
+
+
+class _EpochEnd(Callback):
+    """Keeps the run's epoch and history current and writes the run directory."""
+
+    def __init__(self, run):
+        self.run = run
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        self.run.epoch = epoch
+        self.run.history.setdefault("epoch", []).append(epoch)
+        for k, v in logs.items():
+            self.run.history.setdefault(k, []).append(v)
+        self.run.save_epoch()
+
+
+def _write_json(path, obj):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1, default=_jsonable)
+    os.replace(tmp, path)
+
+
+def _jsonable(value):
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def _write_history_csv(path, history):
+    keys = list(history)
+    rows = len(history.get("epoch", []))
+    tmp = path + ".tmp"
+    with open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(keys)
+        for i in range(rows):
+            writer.writerow([history[k][i] if i < len(history[k]) else math.nan for k in keys])
+    os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------------- reloading
+def find_checkpoint(path):
+    """A checkpoint file, or the checkpoint inside a run directory."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, CHECKPOINT)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    return path
+
+
+def load_run(path, out=None, **overrides):
+    """A Run rebuilt from a checkpoint (or run directory) and restored to its state.
+    `overrides` replace config values (e.g. epochs to train further, dataset to test on)."""
+    ckpt = load(find_checkpoint(path))
+    if not isinstance(ckpt, dict) or ckpt.get("format") != "glassnet-run":
+        raise RunError(f"{path}: a glassnet checkpoint, but not of a training run "
+                       "(no config inside)")
+    config = {**ckpt["config"], **{k: v for k, v in overrides.items() if v is not None}}
+    run = Run(config, out=out)
+    run.restore(ckpt)
+    return run
+
+
+def load_model(path):
+    """(model in eval mode, checkpoint dict) from a checkpoint or run directory, without
+    loading any data."""
+    ckpt = load(find_checkpoint(path))
+    if not isinstance(ckpt, dict) or "model_name" not in ckpt:
+        raise RunError(f"{path}: not a checkpoint of a glassnet training run")
+    kwargs = {}
+    classes = ckpt.get("classes") or []
+    if models.entry(ckpt["model_name"]).task == "classification" and classes and \
+            len(classes) != 10:
+        kwargs["num_classes"] = len(classes)
+    model = models.get(ckpt["model_name"], **kwargs)
+    model.load_state_dict(ckpt["model"])
+    model.eval()
+    return model, ckpt
+
+
+def predict_images(path, image_paths, top=3):
+    """Classify image files with a trained run's model: a list of
+    {"image", "class", "label", "probabilities": [(class, p), ...]}."""
+    from PIL import Image, UnidentifiedImageError
+    model, ckpt = load_model(path)
+    entry = models.entry(ckpt["model_name"])
+    if entry.task != "classification" or len(entry.input_size) != 3:
+        raise RunError(f"predict: model {ckpt['model_name']} does not classify images")
+    channels, height, width = entry.input_size
+    arrays = []
+    for p in image_paths:
+        try:
+            with Image.open(p) as im:
+                im = im.convert("L" if channels == 1 else "RGB")
+                if im.size != (width, height):
+                    im = im.resize((width, height), Image.BILINEAR)
+                arrays.append(np.asarray(im, dtype=np.uint8))
+        except FileNotFoundError:
+            raise FileNotFoundError(f"predict: no image at {p}") from None
+        except (UnidentifiedImageError, OSError) as e:
+            raise RunError(f"predict: {p} is not a readable image ({e})") from None
+    images = image_transform(ckpt["config"], entry.task, train=False)(np.stack(arrays))
+    with no_grad():
+        probs = F.softmax(model(Tensor(images)), dim=1).data
+    classes = ckpt.get("classes") or [str(i) for i in range(probs.shape[1])]
+    results = []
+    for p, row in zip(image_paths, probs):
+        order = np.argsort(-row)[:top]
+        results.append({"image": os.fspath(p), "class": int(order[0]),
+                        "label": classes[order[0]],
+                        "probabilities": [[classes[i], round(float(row[i]), 4)] for i in order]})
+    return results
