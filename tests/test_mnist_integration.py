@@ -40,3 +40,17 @@ def test_cnn_learns_real_mnist():
         predicted = ex.forward(params, gn.tensor(x_test[:1000])).argmax(1).numpy()
     accuracy = float((predicted == y_test[:1000]).mean())
     assert accuracy > 0.9, f"test accuracy {accuracy:.3f} after 100 steps"
+
+
+@pytest.mark.skipif(not MNIST.is_dir(), reason=f"the real MNIST is not at {MNIST}")
+def test_command_trains_the_cnn_on_real_mnist(tmp_path, capsys):
+    """The README's main job, shortened: the real loader, the CLI, a run directory, and the
+    full 10,000-image test set."""
+    import json
+    from glassnet.cli import main
+    assert main(["train", "cnn-mnist", "--data-dir", str(MNIST), "--limit-train", "6000",
+                 "--out", str(tmp_path / "run"), "--quiet", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["dataset"] == "mnist" and result["epochs"] == 1
+    assert result["test_accuracy"] > 0.9, result
+    assert (tmp_path / "run" / "confusion.png").exists()

@@ -1,7 +1,11 @@
-"""Convolution layers: Conv1d and Conv2d, with every option of F.conv1d/F.conv2d."""
+"""Convolution layers: Conv1d and Conv2d, with every option of F.conv1d/F.conv2d, and
+their transposes ConvTranspose1d/ConvTranspose2d."""
+from .. import creation
 from ..ops.conv import conv1d, conv2d
+from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from .linear import make_weight_and_bias, reset_weight_and_bias
 from .module import Module
+from .parameter import Parameter
 
 
 def _tuple(value, n):
@@ -95,3 +99,71 @@ class LazyConv2d(Conv2d):
         del self._lazy
         self.__class__ = Conv2d
         return self.forward(input)
+
+
+class _ConvTransposeNd(_ConvNd):
+    """ConvTranspose1d/2d: the weight is (in_channels, out_channels/groups, *kernel_size), and
+    PyTorch's default init on it gives fan_in = out_channels/groups * prod(kernel_size)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 dtype=None):
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be numbers, got {padding!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, padding_mode, dtype)
+        self.output_padding = _tuple(output_padding, self._nd)
+
+    def _create_parameters(self, bias, dtype):
+        shape = (self.in_channels, self.out_channels // self.groups, *self.kernel_size)
+        self.weight = Parameter(creation.empty(*shape, dtype=dtype))
+        if bias:     # one per output channel: make_weight_and_bias would size it by shape[0]
+            self.bias = Parameter(creation.empty(self.out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def _output_padding(self, input, output_size):
+        """output_padding, or the one that gives `output_size` (PyTorch's rule: any size
+        from the smallest output up to stride - 1 more)."""
+        if output_size is None:
+            return self.output_padding
+        n, name = self._nd, type(self).__name__
+        output_size = tuple(int(s) for s in output_size)
+        if len(output_size) == input.ndim:
+            output_size = output_size[-n:]
+        if len(output_size) != n:
+            raise ValueError(f"{name}: for {input.ndim}-D input, output_size must have {n} or "
+                             f"{input.ndim} elements, got {output_size}")
+        low = tuple((h - 1) * s - 2 * p + d * (k - 1) + 1 for h, s, p, d, k in zip(
+            input.shape[-n:], self.stride, self.padding, self.dilation, self.kernel_size))
+        high = tuple(lo + s - 1 for lo, s in zip(low, self.stride))
+        if any(not lo <= o <= hi for o, lo, hi in zip(output_size, low, high)):
+            raise ValueError(f"{name}: requested an output size of {output_size}, but valid "
+                             f"sizes range from {low} to {high} (for an input of "
+                             f"{tuple(input.shape[-n:])})")
+        return tuple(o - lo for o, lo in zip(output_size, low))
+
+    def forward(self, input, output_size=None):
+        return self._fn(input, self.weight, self.bias, self.stride, self.padding,
+                        self._output_padding(input, output_size), self.groups, self.dilation)
+
+    def extra_repr(self):
+        s = super().extra_repr()
+        if self.output_padding != (0,) * self._nd:
+            ends = [i for i in (s.find(", groups="), s.find(", bias=False")) if i >= 0]
+            cut = min(ends, default=len(s))
+            s = f"{s[:cut]}, output_padding={self.output_padding}{s[cut:]}"
+        return s
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution over (N, C, L) input: learned upsampling of sequences."""
+    _nd = 1
+    _fn = staticmethod(conv_transpose1d)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution over (N, C, H, W) input: learned upsampling (DCGAN's
+    generator, decoders). forward(input, output_size) picks output_padding for a size."""
+    _fn = staticmethod(conv_transpose2d)

@@ -8,6 +8,8 @@ this module only gathers them under the names PyTorch users know.
 """
 from ..ops.linalg import linear  # noqa: F401
 from ..ops.conv import conv1d, conv2d  # noqa: F401
+from ..ops.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
+from ..ops.upsample import interpolate, upsample  # noqa: F401
 from ..ops.pool import (max_pool1d, max_pool2d, avg_pool1d, avg_pool2d,  # noqa: F401
                         adaptive_avg_pool2d)
 from ..ops.dropout import dropout, dropout2d  # noqa: F401
