@@ -78,10 +78,17 @@ class MNIST(ImageDataset):
 
     @classmethod
     def search_dirs(cls, root):
+        """root itself, root/<name>, the cache, then the system folders. MNIST and
+        Fashion-MNIST files have the same names, so a root folder named after the
+        other data set ('.../mnist' when looking for fashion-mnist) is not searched
+        itself: the wrong images would otherwise pass every format check."""
         dirs = []
         if root:
             root = os.fspath(root)
-            dirs += [root, os.path.join(root, cls.name)]
+            others = {c.name for c in _IDX_SETS} - {cls.name}
+            if os.path.basename(os.path.normpath(root)).lower() not in others:
+                dirs.append(root)
+            dirs.append(os.path.join(root, cls.name))
         dirs.append(cache_dir(cls.name))
         return dirs + list(cls.extra_dirs)
 
@@ -113,3 +120,6 @@ class FashionMNIST(MNIST):
                "Sneaker", "Bag", "Ankle boot"]
     extra_dirs = ("/usr/share/datasets/fashion-mnist",)
     mean, std = (0.2860,), (0.3530,)
+
+
+_IDX_SETS = (MNIST, FashionMNIST)

@@ -149,3 +149,12 @@ def test_search_dirs_and_download_parameter(tmp_path, monkeypatch):
     ds = MNIST(tmp_path, train=False, download=True)      # present: nothing is fetched
     assert len(ds) == 12 and ds.folder == str(tmp_path)
     assert (MNIST.task, MNIST.num_classes, MNIST.input_shape) == ("classification", 10, (1, 28, 28))
+
+
+def test_a_folder_named_after_mnist_is_not_taken_for_fashion_mnist(tmp_path, monkeypatch):
+    from glassnet.data import FashionMNIST
+    monkeypatch.setenv("GLASSNET_DATA", str(tmp_path / "cache"))
+    mnist = tmp_path / "mnist"
+    assert str(mnist) not in FashionMNIST.search_dirs(mnist)
+    assert str(mnist) in MNIST.search_dirs(mnist)
+    assert str(tmp_path / "fashion") in FashionMNIST.search_dirs(tmp_path / "fashion")
