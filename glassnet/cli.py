@@ -82,7 +82,8 @@ def evaluate_checkpoint(args):
 
 def predict(args):
     from . import runs
-    results = runs.predict_images(args.checkpoint, args.images, top=args.top)
+    results = runs.predict_images(args.checkpoint, args.images, top=args.top,
+                                  invert=args.invert)
     for r in results:
         if not args.quiet:
             probs = ", ".join(f"{c} {p:.3f}" for c, p in r["probabilities"])
@@ -181,6 +182,8 @@ def parser():
     r.add_argument("checkpoint", metavar="CHECKPOINT_OR_RUN_DIR")
     r.add_argument("images", nargs="+", metavar="IMAGE")
     r.add_argument("--top", type=int, default=3, help="how many classes to show")
+    r.add_argument("--invert", action="store_true",
+                   help="dark strokes on a light background (MNIST digits are light on dark)")
     r.add_argument("--json", action="store_true")
     r.add_argument("--quiet", action="store_true")
     r.set_defaults(run=predict)

@@ -429,9 +429,10 @@ def load_model(path):
     return model, ckpt
 
 
-def predict_images(path, image_paths, top=3):
+def predict_images(path, image_paths, top=3, invert=False):
     """Classify image files with a trained run's model: a list of
-    {"image", "class", "label", "probabilities": [(class, p), ...]}."""
+    {"image", "class", "label", "probabilities": [(class, p), ...]}. `invert` turns
+    dark-on-light pictures into MNIST's light-on-dark."""
     from PIL import Image, UnidentifiedImageError
     model, ckpt = load_model(path)
     entry = models.entry(ckpt["model_name"])
@@ -445,7 +446,8 @@ def predict_images(path, image_paths, top=3):
                 im = im.convert("L" if channels == 1 else "RGB")
                 if im.size != (width, height):
                     im = im.resize((width, height), Image.BILINEAR)
-                arrays.append(np.asarray(im, dtype=np.uint8))
+                pixels = np.asarray(im, dtype=np.uint8)
+                arrays.append(255 - pixels if invert else pixels)
         except FileNotFoundError:
             raise FileNotFoundError(f"predict: no image at {p}") from None
         except (UnidentifiedImageError, OSError) as e:

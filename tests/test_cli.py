@@ -186,6 +186,11 @@ def test_predict_classifies_image_files(trained, tmp_path, capsys):
     assert out[0].startswith(paths[0] + ": 3  (3 ")
     top = predictions[0]["probabilities"]
     assert len(top) == 3 and top[0][0] == "3" and top[0][1] >= top[1][1] >= top[2][1]
+    Image.fromarray(255 - _bars(labels[:1], rng)[0]).save(tmp_path / "dark.png")
+    assert main(["predict", str(run), str(tmp_path / "dark.png"), "--invert", "--json",
+                 "--top", "1"]) == 0
+    (prediction,) = json.loads(capsys.readouterr().out.strip().splitlines()[-1])["predictions"]
+    assert prediction["class"] == 3 and len(prediction["probabilities"]) == 1
 
 
 def test_predict_errors(trained, tmp_path, capsys):
