@@ -8,21 +8,13 @@ the last case is a whole training step of the notes' MNIST CNN), alternating gla
 PyTorch round after round so that both see the same machine load, and prints
 the median time of each and the ratio glassnet / torch. With --json the last
 line of stdout is {case: {"glassnet_ms": ..., "torch_ms": ..., "ratio": ...}}.
-PyTorch runs with 2 threads (torch.set_num_threads(2)).
+Both run with 2 threads (torch.set_num_threads(2); OPENBLAS_NUM_THREADS=2 unless set).
 """
 import argparse
 import json
-import os
-import time
 
-# Both frameworks keep idle worker threads spinning after each call (PyTorch's OpenMP
-# pool; NumPy's OpenBLAS pool, for ~2^28 cycles by default). On two cores, alternating
-# calls would then run each framework against the other's spinning threads: measured
-# here, that slowed both by 40-60%. Idle threads that sleep at once measure each
-# framework as it runs alone. Set before NumPy and PyTorch load; the caller's own
-# settings win.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# first: _common sets the thread environment that NumPy and PyTorch read on import
+from _common import THREADS, alternate, load_report, thread_report
 
 import numpy as np
 import torch
@@ -106,22 +98,13 @@ def make_runners(name, seed=0):
     return run_glassnet, run_torch
 
 
-def _time(fn):
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1e3
-
-
 def bench(name, rounds, warmup):
     run_gn, run_torch = make_runners(name)
     for _ in range(warmup):
         run_gn()
         run_torch()
-    times_gn, times_torch = [], []
-    for _ in range(rounds):
-        times_gn.append(_time(run_gn))
-        times_torch.append(_time(run_torch))
-    gn_ms, torch_ms = float(np.median(times_gn)), float(np.median(times_torch))
+    times = alternate({"glassnet": run_gn, "torch": run_torch}, rounds)
+    gn_ms, torch_ms = (float(np.median(times[k])) * 1e3 for k in ("glassnet", "torch"))
     return {"glassnet_ms": round(gn_ms, 3), "torch_ms": round(torch_ms, 3),
             "ratio": round(gn_ms / torch_ms, 2)}
 
@@ -134,16 +117,12 @@ def main(argv=None):
                         help="comma-separated substrings; run only the cases whose name has one")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of results")
     args = parser.parse_args(argv)
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)
     wanted = [s.strip() for s in args.cases.split(",") if s.strip()]
     names = [n for n in CASES if not wanted or any(w in n for w in wanted)]
     results = {}
-    print("load average before the run: %.2f %.2f %.2f (other processes share the CPUs; "
-          "compare the ratios, not the times)" % os.getloadavg())
-    print(f"threads: torch {torch.get_num_threads()}; OPENBLAS_CORETYPE="
-          f"{os.environ.get('OPENBLAS_CORETYPE', '(auto)')}, OMP_WAIT_POLICY="
-          f"{os.environ['OMP_WAIT_POLICY']}, OPENBLAS_THREAD_TIMEOUT="
-          f"{os.environ['OPENBLAS_THREAD_TIMEOUT']}")
+    print(load_report())
+    print(thread_report(torch))
     print(f"{'case':42s} {'glassnet ms':>12s} {'torch ms':>10s} {'ratio':>7s}")
     for name in names:
         r = results[name] = bench(name, args.rounds, args.warmup)

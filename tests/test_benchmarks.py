@@ -1,0 +1,60 @@
+"""The benchmark scripts run to completion and report in the promised shape.
+
+Timings are never asserted: the machine is shared and the numbers move with its load.
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "benchmarks")
+
+
+def _run(script, *args):
+    proc = subprocess.run([sys.executable, os.path.join(BENCHMARKS, script), *args],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return proc.stdout
+
+
+def _positive(x):
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+
+
+def test_vs_torch_quick_json():
+    pytest.importorskip("torch")
+    out = _run("vs_torch.py", "--quick", "--json", "--workloads", "mlp,cnn-infer")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["threads"] == 2 and result["rounds"] == 2
+    assert _positive(result["sgemm_gflops"])
+    assert set(result["workloads"]) == {"mlp", "cnn-infer"}
+    for name, r in result["workloads"].items():
+        for key in ("glassnet", "torch", "ratio", "gflops"):
+            assert _positive(r[key]), (name, key, r[key])
+        for key in ("glassnet_spread", "torch_spread"):
+            low, high = r[key]
+            assert _positive(low) and low <= high, (name, key, r[key])
+    # FLOPs counted analytically: 784*512 + 512*512 + 512*10 multiply-adds, x2, x3 to train
+    assert result["workloads"]["mlp"]["mflop_per_image"] == pytest.approx(4.012, abs=1e-3)
+    # 1*16*25*28*28 + 16*32*25*14*14 + 1568*10 multiply-adds, x2
+    assert result["workloads"]["cnn-infer"]["mflop_per_image"] == pytest.approx(5.676, abs=1e-3)
+
+
+def test_vs_torch_rejects_unknown_workload():
+    proc = subprocess.run([sys.executable, os.path.join(BENCHMARKS, "vs_torch.py"),
+                           "--workloads", "resnet"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "unknown workloads ['resnet']" in proc.stderr
+
+
+def test_scaling_quick_writes_table_and_plot(tmp_path):
+    out = _run("scaling.py", "--quick", "--batch-sizes", "4,8", "--seq-lens", "5",
+               "--out", str(tmp_path))
+    table = (tmp_path / "scaling.md").read_text()
+    assert "| batch size |" in table and "\n| 8 | " in table
+    assert "## lstm-mnist" in table and "## lstm-mnist" in out
+    png = (tmp_path / "scaling.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
