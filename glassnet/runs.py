@@ -64,7 +64,10 @@ def resolve_config(model, **given):
     model's defaults over the command's."""
     entry = models.entry(model)
     config = {**DEFAULTS, "dataset": entry.dataset}
-    config.update({k: v for k, v in entry.defaults.items() if k in DEFAULTS})
+    defaults = {k: v for k, v in entry.defaults.items() if k in DEFAULTS}
+    if given.get("optimizer") not in (None, defaults.get("optimizer", DEFAULTS["optimizer"])):
+        defaults.pop("lr", None)          # a model's learning rate is for its own optimizer
+    config.update(defaults)
     unknown = sorted(set(given) - set(DEFAULTS))
     if unknown:
         raise RunError(f"train: unknown options {unknown}")

@@ -61,3 +61,13 @@ def test_stateful_regressor_carries_and_resets_its_state():
     assert model.state is not None and not model.state.requires_grad
     model.reset_states()
     np.testing.assert_allclose(model(x).detach().numpy(), first, rtol=1e-6)
+
+
+def test_model_defaults_give_way_to_the_user():
+    from glassnet.runs import resolve_config
+    assert resolve_config("lstm-mnist")["lr"] == 3e-3
+    assert resolve_config("lstm-mnist", optimizer="sgd")["lr"] is None   # SGD's own default
+    assert resolve_config("lstm-mnist", lr=0.01)["lr"] == 0.01
+    perceptron = resolve_config("perceptron")
+    assert (perceptron["batch_size"], perceptron["optimizer"], perceptron["dataset"]) == \
+        (1, "sgd", "blobs")

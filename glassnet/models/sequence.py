@@ -52,20 +52,20 @@ class SequenceRegressor(nn.Module):
 
 
 @register("lstm-mnist", "LSTM (hidden 64) over the 28 rows of an MNIST image, last output "
-          "-> linear 10", (1, 28, 28))
+          "-> linear 10", (1, 28, 28), optimizer="adam", lr=3e-3, epochs=2)
 def lstm_mnist(num_classes=10, hidden_size=64):
     return SequenceClassifier("lstm", 28, hidden_size, num_classes=num_classes)
 
 
 @register("bilstm-mnist", "2-layer bidirectional LSTM (hidden 64) over the rows of an MNIST "
-          "image -> linear 10", (1, 28, 28))
+          "image -> linear 10", (1, 28, 28), optimizer="adam", lr=3e-3, epochs=2)
 def bilstm_mnist(num_classes=10, hidden_size=64):
     return SequenceClassifier("lstm", 28, hidden_size, num_layers=2, bidirectional=True,
                               num_classes=num_classes)
 
 
 @register("gru-mnist", "GRU (hidden 64) over the 28 rows of an MNIST image -> linear 10",
-          (1, 28, 28))
+          (1, 28, 28), optimizer="adam", lr=3e-3, epochs=2)
 def gru_mnist(num_classes=10, hidden_size=64):
     return SequenceClassifier("gru", 28, hidden_size, num_classes=num_classes)
 
