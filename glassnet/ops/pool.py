@@ -54,6 +54,9 @@ class PoolGeometry:
                                                           self.stride, self.dilation, self.kernel))
         self.disjoint = all(st >= d * (k - 1) + 1 for st, d, k in
                             zip(self.stride, self.dilation, self.kernel))
+        # The windows tile the padded input: every element is in exactly one of them.
+        self.tiles = all(st == k and d == 1 and size == o * st for st, d, k, size, o in zip(
+            self.stride, self.dilation, self.kernel, self.padded_hw, self.out_hw))
 
     def taps(self):
         return K.offsets(self.kernel, self.out_hw, self.stride, self.dilation)
@@ -93,19 +96,26 @@ def _max_masks(xp, m, geom):
     """Yield (p, q, tap slices, mask) per tap: the windows whose gradient PyTorch
     sends to that tap — the first maximum; in a window holding NaN the last NaN;
     never a padding element (which matters only when a window's max is -inf)."""
-    free = np.ones(m.shape, bool)
-    nan_arg = _last_nan_tap(xp, m, geom) if m.dtype.kind == "f" and np.isnan(m).any() else None
-    guard_pad = m.dtype.kind == "f" and xp.shape[-2:] != geom.in_hw and np.isneginf(m).any()
+    floating = m.dtype.kind == "f"
+    # a NaN or an inf in m makes its sum NaN or inf: one pass, no temporary, to rule both out
+    special = floating and not np.isfinite(np.add.reduce(m, axis=None))
+    nan_arg = _last_nan_tap(xp, m, geom) if special and np.isnan(m).any() else None
+    guard_pad = special and xp.shape[-2:] != geom.in_hw and np.isneginf(m).any()
     if guard_pad:
         (_, rows_ok), (_, cols_ok) = geom.tap_positions(0), geom.tap_positions(1)
+    free, n_taps = None, geom.kernel[0] * geom.kernel[1]
     for t, (p, q, idx) in enumerate(geom.taps()):
-        take = xp[(..., *idx)] == m
+        take = np.equal(xp[(..., *idx)], m)
         if guard_pad:
             take &= rows_ok[p][:, None] & cols_ok[q][None, :]
         if nan_arg is not None:
             take = np.where(nan_arg >= 0, nan_arg == t, take)
-        take &= free
-        np.greater(free, take, out=free)          # free &= ~take
+        if free is None:
+            free = ~take
+        else:
+            take &= free
+            if t < n_taps - 1:
+                free ^= take                      # free &= ~take, as take lies inside free
         yield p, q, idx, take
 
 
@@ -138,7 +148,9 @@ class MaxPool2d(Function):
         # dL/dx[argmax of a window] += dL/dy[window]; every other element gets 0
         g = self.geom
         grad = grad.reshape(self.m.shape)
-        dxp = np.zeros(self.xp.shape, grad.dtype)
+        # dL/dx keeps x's memory layout (see ops/conv.py); windows that tile x write
+        # every element, so it need not be cleared first
+        dxp = (np.empty_like if g.tiles else np.zeros_like)(self.xp, grad.dtype)
         routed = None if g.disjoint else np.empty_like(grad)
         for _, _, idx, take in _max_masks(self.xp, self.m, g):
             if g.disjoint:                   # each input element is in one window at most

@@ -235,3 +235,59 @@ def test_workspace_reuses_and_refuses_views():
 def test_conv_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ---------------------------------------------------------------- memory layout and threads
+
+@pytest.mark.parametrize("padding", [0, 2])
+def test_conv_relu_pool_chain_keeps_channel_first_memory_and_matches_torch(padding):
+    """A conv returns a view of its (O, N, Ho, Wo) result; relu and max-pool keep that
+    layout, the next conv reads it without a copy, and values and gradients are PyTorch's."""
+    shapes = [(3, 4, 12, 12), (6, 4, 5, 5), (6,), (5, 6, 3, 3), (5,)]
+
+    def net(F, x, w1, b1, w2, b2):
+        h = F.max_pool2d(F.relu(F.conv2d(x, w1, b1, padding=padding)), 2)
+        return F.relu(F.conv2d(h, w2, b2, padding=1)).flatten(1)
+
+    check_op(shapes, lambda *a: net(TF, *a), lambda *a: net(gn.nn.functional, *a),
+             rtol=1e-4, atol=1e-4)
+    x, w = gn.randn(3, 4, 12, 12), gn.randn(6, 4, 5, 5)
+    y = gn.relu(gn.conv2d(x, w, padding=padding))
+    assert y.data.transpose(1, 0, 2, 3).flags.c_contiguous
+    assert gn.max_pool2d(y, 2).data.transpose(1, 0, 2, 3).flags.c_contiguous
+
+
+def test_conv_input_layout_does_not_change_the_result():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 4, 9, 9)).astype(np.float32)
+    w = gn.tensor(rng.standard_normal((5, 4, 3, 3)).astype(np.float32), requires_grad=True)
+    channel_first = np.ascontiguousarray(a.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    results = []
+    for data in (a, channel_first, np.asfortranarray(a)):
+        x = gn.tensor(data, requires_grad=True)
+        w.grad = None
+        y = gn.conv2d(x, w, padding=1)
+        y.backward(gn.tensor(np.arange(y.numel(), dtype=np.float32).reshape(y.shape) % 7))
+        results.append((y.data, x.grad.data, w.grad.data))
+    for got in results[1:]:
+        for g, want in zip(got, results[0]):
+            np.testing.assert_array_equal(g, want)
+
+
+def test_threaded_im2col_and_col2im_match_one_thread(monkeypatch):
+    """Big enough to be split over the kernel thread pool: same result as one thread."""
+    from glassnet._kernels import windows
+    x = gn.tensor(np.random.default_rng(4).standard_normal((16, 8, 20, 20)).astype(np.float32),
+                  requires_grad=True)
+    w = gn.tensor(np.random.default_rng(5).standard_normal((4, 8, 5, 5)).astype(np.float32),
+                  requires_grad=True)
+    results = []
+    for cores in (1, 2):
+        monkeypatch.setattr(windows, "_CORES", cores)
+        x.grad = w.grad = None
+        y = gn.conv2d(x, w, padding=2)
+        y.sum().backward()
+        results.append((y.data.copy(), x.grad.data, w.grad.data))
+    assert len(windows._parts((8, 16), 1 << 22)) == 2
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_array_equal(got, want)

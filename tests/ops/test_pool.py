@@ -202,3 +202,18 @@ def test_max_pool2d_mnist_shape():
 def test_pool_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_max_pool2d_backward_keeps_the_input_memory_layout():
+    """dL/dx is laid out like x (a conv's channel-first output), and the tiling windows'
+    uninitialised dL/dx is fully written: values match PyTorch's."""
+    rng = np.random.default_rng(7)
+    a = np.maximum(rng.standard_normal((3, 4, 8, 8)).astype(np.float32), 0)   # many ties at 0
+    channel_first = np.ascontiguousarray(a.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    x = gn.tensor(channel_first, requires_grad=True)
+    g = rng.standard_normal((3, 4, 4, 4)).astype(np.float32)
+    gn.max_pool2d(x, 2).backward(gn.tensor(g))
+    assert x.grad.data.transpose(1, 0, 2, 3).flags.c_contiguous
+    tx = torch.tensor(a, requires_grad=True)
+    torch.nn.functional.max_pool2d(tx, 2).backward(torch.tensor(g))
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
