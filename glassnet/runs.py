@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from . import data, metrics as M, models, nn, optim
+from . import data, models, nn, optim
 from .autograd.grad_mode import no_grad
 from .data import transforms as T
 from .io import load, save
@@ -151,32 +151,28 @@ def load_split(config, task, train, generator=None):
     return ds
 
 
-class _Reconstruct:
-    """(x, y) batches -> (x, x): an autoencoder's target is its input."""
+class _Mapped:
+    """A loader whose (x, y) batches pass through `fn` (keeps len for progress bars)."""
 
-    def __init__(self, loader):
-        self.loader = loader
-
-    def __len__(self):
-        return len(self.loader)
-
-    def __iter__(self):
-        for x, _ in self.loader:
-            yield x, x
-
-
-class _BinaryTargets:
-    """(x, y) batches with float 0/1 targets, as BCE wants."""
-
-    def __init__(self, loader):
-        self.loader = loader
+    def __init__(self, loader, fn):
+        self.loader, self.fn = loader, fn
 
     def __len__(self):
         return len(self.loader)
 
     def __iter__(self):
         for x, y in self.loader:
-            yield x, Tensor._make(y.data.astype(np.float32), False, None)
+            yield self.fn(x, y)
+
+
+def _reconstruct(x, y):
+    """An autoencoder's target is its input."""
+    return x, x
+
+
+def _float_targets(x, y):
+    """BCE wants float 0/1 targets."""
+    return x, Tensor._make(y.data.astype(np.float32), False, None)
 
 
 # ------------------------------------------------------------------------- the run
@@ -241,9 +237,9 @@ class Run:
 
     def _wrap(self, loader):
         if self.task == "autoencoder":
-            return _Reconstruct(loader)
+            return _Mapped(loader, _reconstruct)
         if self.task == "binary":
-            return _BinaryTargets(loader)
+            return _Mapped(loader, _float_targets)
         return loader
 
     def _loss_and_metrics(self):

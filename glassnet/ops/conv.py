@@ -238,7 +238,9 @@ def _weight_grad(gy3, cols, g):
     return np.ascontiguousarray(gw.transpose(0, 2, 1)).reshape(g.w_shape)
 
 
-def _check_conv(op, nd, x, weight, bias, groups):
+def check_conv_args(op, nd, x, weight, bias, groups, weight_layout):
+    """The argument checks convolutions and transposed convolutions share: types, ranks,
+    dtypes and groups. `weight_layout` names the weight's first two dims in the message."""
     for name, t in (("input", x), ("weight", weight), ("bias", bias)):
         if t is not None and not isinstance(t, Tensor):
             raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
@@ -247,8 +249,8 @@ def _check_conv(op, nd, x, weight, bias, groups):
                          f"got input of shape {tuple(x.shape)}")
     if weight.ndim != nd + 2:
         dims = "kH, kW" if nd == 2 else "kL"
-        raise ValueError(f"{op}: expected a {nd + 2}-D weight (out_channels, in_channels/groups, "
-                         f"{dims}), got shape {tuple(weight.shape)}")
+        raise ValueError(f"{op}: expected a {nd + 2}-D weight ({weight_layout}, {dims}), "
+                         f"got shape {tuple(weight.shape)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, got {x.dtype}")
     for name, t in (("weight", weight), ("bias", bias)):
@@ -256,6 +258,10 @@ def _check_conv(op, nd, x, weight, bias, groups):
             raise TypeError(f"{op}: {name} dtype {t.dtype} does not match input dtype {x.dtype}")
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+
+
+def _check_conv(op, nd, x, weight, bias, groups):
+    check_conv_args(op, nd, x, weight, bias, groups, "out_channels, in_channels/groups")
     o, c = weight.shape[0], x.shape[-nd - 1]
     if o == 0 or o % groups:
         raise ValueError(f"{op}: weight of shape {tuple(weight.shape)} does not match "

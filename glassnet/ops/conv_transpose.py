@@ -19,10 +19,9 @@ those that lie beyond R receive no stamp and stay zero.
 import numpy as np
 
 from ..autograd.function import Function
-from ..tensor import Tensor
 from .._kernels import windows as K
 from .._kernels.workspace import WORKSPACE
-from .conv import ConvGeometry, _as_2d, _ints, _swap01, conv_input_grad
+from .conv import ConvGeometry, _as_2d, _ints, _swap01, check_conv_args, conv_input_grad
 
 __all__ = ["conv_transpose1d", "conv_transpose2d"]
 
@@ -133,23 +132,7 @@ class ConvTranspose(Function):
 
 
 def _check(op, nd, x, weight, bias, groups):
-    for name, t in (("input", x), ("weight", weight), ("bias", bias)):
-        if t is not None and not isinstance(t, Tensor):
-            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
-    if x.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{op}: expected {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input, "
-                         f"got input of shape {tuple(x.shape)}")
-    if weight.ndim != nd + 2:
-        dims = "kH, kW" if nd == 2 else "kL"
-        raise ValueError(f"{op}: expected a {nd + 2}-D weight (in_channels, "
-                         f"out_channels/groups, {dims}), got shape {tuple(weight.shape)}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point input, got {x.dtype}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"{op}: {name} dtype {t.dtype} does not match input dtype {x.dtype}")
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    check_conv_args(op, nd, x, weight, bias, groups, "in_channels, out_channels/groups")
     c_in = weight.shape[0]
     if c_in == 0 or c_in % groups or weight.shape[1] == 0:
         raise ValueError(f"{op}: weight of shape {tuple(weight.shape)} does not match "

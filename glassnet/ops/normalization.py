@@ -10,7 +10,6 @@ axes that were averaged (n elements each):
 import numpy as np
 
 from ..autograd.function import Function
-from ..tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "embedding"]
 

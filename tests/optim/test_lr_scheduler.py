@@ -1,5 +1,4 @@
 """Learning-rate schedules against torch.optim.lr_scheduler, step by step."""
-import warnings
 
 import pytest
 import torch
