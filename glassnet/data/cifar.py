@@ -135,8 +135,8 @@ class CIFAR10(ImageDataset):
             folder = self._locate(root, batches)
         if folder is None:
             raise FileNotFoundError(f"CIFAR10: {', '.join(batches)} not found; looked in "
-                                    f"{', '.join(self.search_dirs(root))} (download=True "
-                                    f"fetches it)")
+                                    f"{', '.join(self.search_dirs(root))} (download=True, or "
+                                    f"--download on the command line, fetches it)")
         self.folder = folder
         parts = [read_batch(os.path.join(folder, b), self.num_classes) for b in batches]
         self.images = np.ascontiguousarray(np.concatenate([p[0] for p in parts]))

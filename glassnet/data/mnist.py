@@ -107,8 +107,8 @@ class MNIST(ImageDataset):
         path = cls._locate(root, stem)
         if path is None:
             raise FileNotFoundError(f"{cls.__name__}: {stem}(.gz) not found; looked in "
-                                    f"{', '.join(cls.search_dirs(root))} (download=True "
-                                    f"fetches it)")
+                                    f"{', '.join(cls.search_dirs(root))} (download=True, or "
+                                    f"--download on the command line, fetches it)")
         return path
 
 
