@@ -138,9 +138,10 @@ def test_rnn_regression_reports_mse_and_plots_the_series(tmp_path, capsys):
     assert 0 < result["test_mse"] < 0.5 and (run / "prediction.png").exists()
 
 
-def test_autoencoder_reconstructs_and_plots_codes(mnist_dir, tmp_path, capsys):
+@pytest.mark.parametrize("model", ["autoencoder", "conv-autoencoder"])
+def test_autoencoder_reconstructs_and_plots_codes(model, mnist_dir, tmp_path, capsys):
     run = tmp_path / "ae"
-    assert main(["train", "autoencoder", "--data-dir", str(mnist_dir), "--epochs", "1",
+    assert main(["train", model, "--data-dir", str(mnist_dir), "--epochs", "1",
                  "--out", str(run), "--quiet", "--json"]) == 0
     result, _ = _json_line(capsys)
     assert result["test_accuracy"] is None and 0 < result["test_mse"] < 0.25
