@@ -250,6 +250,11 @@ def _ratio(norms):
     return float(norms[0] / max(norms[-1], 1e-300))
 
 
+def _show(ratio):
+    """A gradient ratio for people: 0 means the gradient underflowed float32 on the way."""
+    return f"{ratio:.3g}" if ratio else "0 (underflowed: below 1e-45 in float32)"
+
+
 def vanishing(steps=100, hidden=32, train_steps=300, seed=0, out=None, quiet=True):
     """The notes' vanishing-gradient experiment: a plain RNN and an LSTM of the same size
     on the long-range task; returns the figures (and writes plots into `out`)."""
@@ -265,8 +270,8 @@ def vanishing(steps=100, hidden=32, train_steps=300, seed=0, out=None, quiet=Tru
         curves[kind] = r
         if not quiet:
             print(f"{kind:5s} accuracy {r['accuracy']:.3f}  ‖∂L/∂h_1‖/‖∂L/∂h_T‖ = "
-                  f"{result[kind]['grad_ratio_first_to_last']:.3g} after training "
-                  f"({result[kind]['grad_ratio_first_to_last_at_init']:.3g} at the start)")
+                  f"{_show(result[kind]['grad_ratio_first_to_last'])} after training "
+                  f"({_show(result[kind]['grad_ratio_first_to_last_at_init'])} at the start)")
     result["clipping"] = clipping_demo(steps, hidden, seed=seed)
     if not quiet:
         for k, v in result["clipping"].items():
