@@ -14,6 +14,10 @@ import os as _os
 # the user made.
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from ._kernels.allocator import tune_malloc as _tune_malloc  # noqa: E402
+
+_tune_malloc()     # freed arrays stay in the process for the next step (see _kernels/allocator)
 from .dtypes import (float16, half, float32, float64, double, int8, uint8, int16, short,  # noqa: F401
                      int32, int64, long, bool)
 from . import autograd  # first: Function and Tensor refer to each other

@@ -58,3 +58,12 @@ def test_two_thousand_steps_do_not_grow_memory():
     grown = _rss_bytes() - before
     assert np.isfinite(loss.item())
     assert grown < 8 * 2**20, f"memory grew by {grown / 2**20:.1f} MiB over 2000 steps"
+
+
+def test_allocator_tuning_respects_the_user(monkeypatch):
+    from glassnet._kernels import allocator
+    monkeypatch.setenv("GLASSNET_MALLOC", "0")
+    assert allocator.tune_malloc() is False
+    monkeypatch.delenv("GLASSNET_MALLOC")
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000")
+    assert allocator.tune_malloc() is False
