@@ -20,6 +20,7 @@ the rest is im2col/col2im memory traffic. Big temporaries are recycled through
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from .._kernels import windows as K
 from .._kernels.workspace import WORKSPACE
@@ -274,11 +275,36 @@ def _check_conv(op, nd, x, weight, bias, groups):
                          f"{tuple(weight.shape)}, got {tuple(bias.shape)}")
 
 
+# Without a graph (inference), a big batch is convolved in slices whose patch matrix is
+# about this many bytes: the matrix is then written and read back while still in cache.
+# Measured on cnn-mnist's layers at batch 1000: conv 1->16 62.6 -> 12.3 ms, conv 16->32
+# 108 -> 60-72 ms. With a graph the whole patch matrix is kept for dL/dW anyway.
+_INFERENCE_COLS_BYTES = 8 << 20
+
+
 def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
     _check_conv(op, nd, input, weight, bias, groups)
     geom = ConvGeometry(op, input.shape, weight.shape, stride, padding, dilation, int(groups))
     tensors = (input, weight) if bias is None else (input, weight, bias)
+    per_image = geom.cols_shape[0] * geom.cols_shape[1] * geom.hw * input.data.itemsize
+    rows = max(1, _INFERENCE_COLS_BYTES // per_image)
+    if geom.n > 2 * rows and len(input.shape) == nd + 2 and not (
+            is_grad_enabled() and any(t.requires_grad for t in tensors)):
+        return _sliced_conv(op, input, tensors[1:], geom, rows,
+                            (stride, padding, dilation, int(groups)))
     return Conv.apply(*tensors, geom=geom)
+
+
+def _sliced_conv(op, input, params, geom, rows, options):
+    """The batch in slices of `rows` images, each through Conv, into one output laid out
+    as Conv's own: an (N, O, Ho, Wo) view of an (O, N, Ho, Wo) array."""
+    out = np.empty((geom.o, geom.n, geom.hw), input.data.dtype)
+    for start in range(0, geom.n, rows):
+        part = Tensor._make(input.data[start:start + rows], False, None)
+        g = ConvGeometry(op, part.shape, params[0].shape, *options)
+        y = Conv.apply(part, *params, geom=g).data                # (n, O, Ho, Wo) view
+        out[:, start:start + g.n] = np.moveaxis(y, 0, 1).reshape(g.o, g.n, g.hw)  # no copy
+    return Tensor._make(out.transpose(1, 0, 2).reshape(geom.out_shape), False, None)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

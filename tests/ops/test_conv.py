@@ -291,3 +291,28 @@ def test_threaded_im2col_and_col2im_match_one_thread(monkeypatch):
     assert len(windows._parts((8, 16), 1 << 22)) == 2
     for got, want in zip(results[1], results[0]):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("nd, x_shape, w_shape, kw", [
+    (2, (9, 4, 11, 7), (6, 2, 3, 2), dict(stride=2, padding=1, dilation=(2, 1), groups=2)),
+    (2, (7, 3, 8, 8), (5, 3, 5, 5), dict(padding="same")),
+    (1, (10, 4, 13), (8, 4, 3), dict(stride=1, padding=2)),
+])
+def test_inference_in_batch_slices_matches_torch(monkeypatch, nd, x_shape, w_shape, kw):
+    """Without a graph a big batch is convolved a few images at a time; the result is the
+    same as one pass (and as PyTorch's), and keeps Conv's output layout."""
+    import glassnet.ops.conv as C
+    monkeypatch.setattr(C, "_INFERENCE_COLS_BYTES", 1)           # one image per slice
+    rng = np.random.default_rng(3)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (x_shape, w_shape,
+                                                                     w_shape[:1]))
+    F = gn.nn.functional
+    f, tf = (F.conv2d, torch.nn.functional.conv2d) if nd == 2 else \
+        (F.conv1d, torch.nn.functional.conv1d)
+    with gn.no_grad():
+        y = f(gn.tensor(x), gn.tensor(w), gn.tensor(b), **kw)
+    want = tf(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b), **kw).numpy()
+    assert y.shape == want.shape and not y.requires_grad
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-4, atol=1e-4)
+    graph = f(gn.tensor(x, requires_grad=True), gn.tensor(w), gn.tensor(b), **kw)
+    np.testing.assert_allclose(graph.detach().numpy(), y.numpy(), rtol=1e-6, atol=1e-6)
