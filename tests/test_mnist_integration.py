@@ -44,11 +44,12 @@ def test_cnn_learns_real_mnist():
 
 @pytest.mark.skipif(not MNIST.is_dir(), reason=f"the real MNIST is not at {MNIST}")
 def test_command_trains_the_cnn_on_real_mnist(tmp_path, capsys):
-    """The README's main job, shortened: the real loader, the CLI, a run directory, and the
-    full 10,000-image test set."""
+    """The README's main job, shortened to 10,000 training images: the real loader, the
+    CLI, a run directory, and the full 10,000-image test set (96.7% when measured)."""
     import json
     from glassnet.cli import main
-    assert main(["train", "cnn-mnist", "--data-dir", str(MNIST), "--limit-train", "6000",
+    assert main(["train", "cnn-mnist", "--data-dir", str(MNIST), "--limit-train", "10000",
+                 "--lr", "0.002",
                  "--out", str(tmp_path / "run"), "--quiet", "--json"]) == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["dataset"] == "mnist" and result["epochs"] == 1
