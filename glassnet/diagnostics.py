@@ -26,7 +26,7 @@ import numpy as np
 from . import nn, optim
 from .autograd.grad_mode import no_grad
 from .nn import functional as F
-from .random import manual_seed
+from .random import default_generator, manual_seed
 from .tensor import Tensor
 from .train.callbacks import Callback
 
@@ -152,7 +152,6 @@ class _LongRange(nn.Module):
         super().__init__()
         self.rnn = (nn.LSTM if kind == "lstm" else nn.RNN)(2, hidden, batch_first=True)
         if kind == "lstm":
-            from .random import default_generator
             b = np.log(default_generator().uniform(1, max(steps - 1, 2), hidden))
             self.rnn.bias_ih_l0.data[hidden:2 * hidden] = b         # forget gate
             self.rnn.bias_ih_l0.data[:hidden] = -b                  # input gate

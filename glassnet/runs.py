@@ -246,8 +246,8 @@ class Run:
         if self.task == "classification":
             return nn.CrossEntropyLoss(), ("accuracy",)
         if self.task == "binary":
-            if self.entry.defaults.get("loss") == "mse" or hasattr(self.model, "train_step"):
-                return nn.MSELoss(), ("binary_accuracy",)   # = the error rate for 0/1 outputs
+            if hasattr(self.model, "train_step"):      # the perceptron: 0/1 outputs, so the
+                return nn.MSELoss(), ("binary_accuracy",)   # MSE is the error rate
             return nn.BCELoss(), ("binary_accuracy",)
         if self.task == "regression":
             return nn.MSELoss(), ("mae",)
