@@ -41,9 +41,9 @@ def train(args):
         given = {k: v for k, v in options.items() if v is not None and v is not False}
         unchangeable = sorted(set(given) - {"epochs", "data_dir", "prefetch"})
         if unchangeable:
+            flags = ", ".join("--" + k.replace("_", "-") for k in unchangeable)
             raise runs.RunError(f"train --resume: the run's own settings are used; only "
-                                f"--epochs, --data-dir and --prefetch may be given "
-                                f"(got {', '.join('--' + k.replace('_', '-') for k in unchangeable)})")
+                                f"--epochs, --data-dir and --prefetch may be given (got {flags})")
         run = runs.load_run(args.resume, out=args.resume, **given)
         if run.epoch >= run.config["epochs"]:
             raise runs.RunError(f"train --resume: {args.resume} already has {run.epoch} epochs "
@@ -57,9 +57,9 @@ def train(args):
             "runs", f"{args.model}-{config['dataset']}-{time.strftime('%Y%m%d-%H%M%S')}")
         run = runs.Run(config, out=out)
     if not args.quiet:
-        c = run.config
+        c, lr = run.config, run.optimizer.param_groups[0]["lr"]
         print(f"{c['model']} on {c['dataset']}: {len(run.train_set)} training samples, "
-              f"{run.params:,} parameters, {c['optimizer']} (lr {c['lr'] or 'default'}), "
+              f"{run.params:,} parameters, {c['optimizer']} (lr {lr:g}), "
               f"batch {c['batch_size']}, epochs {run.epoch + 1}..{c['epochs']}")
     result = run.train(quiet=args.quiet)
     if not args.quiet:
