@@ -48,13 +48,27 @@ class ImageFolder(Dataset):
     `size` and `mode` are the loader's business). size: (h, w) (or one int) to resize
     every image to. mode: 'L' or 'RGB' to convert every image to.
 
+    train (keyword): None reads `root` itself; True reads `root/train`, False `root/test`
+    (or `root/val`) when such a folder exists, else `root` — the other data sets'
+    (root, train, transform, download) convention. download: there is nothing to fetch;
+    True is an error.
+
     Attributes: classes (sorted folder names), class_to_idx, samples (a list of
     (path, class index)), targets (the class indices), num_classes, input_shape.
     """
     task = "classification"
 
     def __init__(self, root, transform=None, extensions=IMG_EXTENSIONS, loader=None, size=None,
-                 mode=None):
+                 mode=None, *, train=None, download=False):
+        if download:
+            raise ValueError("ImageFolder: your own images cannot be downloaded; give root=, "
+                             "the folder of class folders")
+        if root and train is not None:
+            for split in (("train",) if train else ("test", "val")):
+                if os.path.isdir(os.path.join(root, split)):
+                    root = os.path.join(root, split)
+                    break
+        self.train = train
         if mode not in _MODES:
             raise ValueError(f"ImageFolder: mode must be one of {_MODES}, got {mode!r}")
         if size is not None:

@@ -41,11 +41,7 @@ _REGISTRY = {
 def _image_folder(root, train, **options):
     if not root:
         raise ValueError("get_dataset('imagefolder'): give root=, the folder of class folders")
-    # a root with train/ and test/ (or val/) folders holds both splits
-    for split in (("train",) if train else ("test", "val")):
-        if os.path.isdir(os.path.join(root, split)):
-            return ImageFolder(os.path.join(root, split), **options)
-    return ImageFolder(root, **options)
+    return ImageFolder(root, train=train, **options)     # root/train, root/test or root
 
 
 def dataset_names():

@@ -107,3 +107,15 @@ def test_errors_name_the_folder(tmp_path):
     (tmp_path / "cat" / "broken.png").write_bytes(b"\x89PNG not really")
     with pytest.raises(DataFormatError, match="broken.png: cannot be decoded as an image"):
         ImageFolder(tmp_path)[0]
+
+
+def test_train_and_download_follow_the_other_data_sets(tmp_path):
+    from PIL import Image
+    from glassnet.data import ImageFolder
+    for split, colour in (("train", 10), ("test", 200)):
+        (tmp_path / split / "a").mkdir(parents=True)
+        Image.fromarray(np.full((4, 4), colour, np.uint8)).save(tmp_path / split / "a" / "x.png")
+    assert ImageFolder(tmp_path, train=True)[0][0][0, 0] == 10
+    assert ImageFolder(tmp_path, train=False)[0][0][0, 0] == 200
+    with pytest.raises(ValueError, match="cannot be downloaded"):
+        ImageFolder(tmp_path, download=True)
