@@ -148,15 +148,16 @@ class _LongRange(nn.Module):
     initialisation: there is no gate to set.
     """
 
-    def __init__(self, kind, hidden, steps):
+    def __init__(self, kind, hidden, steps, outputs=2, recurrent_scale=1.0):
         super().__init__()
         self.rnn = (nn.LSTM if kind == "lstm" else nn.RNN)(2, hidden, batch_first=True)
+        self.rnn.weight_hh_l0.data *= recurrent_scale       # > 1: exploding gradients
         if kind == "lstm":
             b = np.log(default_generator().uniform(1, max(steps - 1, 2), hidden))
             self.rnn.bias_ih_l0.data[hidden:2 * hidden] = b         # forget gate
             self.rnn.bias_ih_l0.data[:hidden] = -b                  # input gate
             self.rnn.bias_hh_l0.data[:2 * hidden] = 0
-        self.fc = nn.Linear(hidden, 2)
+        self.fc = nn.Linear(hidden, outputs)
 
     def forward(self, x):
         out, _ = self.rnn(x)
@@ -210,7 +211,7 @@ def clipping_demo(steps=100, hidden=32, train_steps=30, scale=4.0, lr=0.05, max_
     for clip in (False, True):
         manual_seed(seed)
         rng = np.random.default_rng(seed)
-        model = _Regressor(hidden, scale)
+        model = _LongRange("rnn", hidden, steps, outputs=1, recurrent_scale=scale)
         opt = optim.SGD(model.parameters(), lr=lr)
         losses, norms = [], []
         for _ in range(train_steps):
@@ -231,18 +232,6 @@ def clipping_demo(steps=100, hidden=32, train_steps=30, scale=4.0, lr=0.05, max_
             or losses[-1] > 1e3 * losses[0], "max_grad_norm": max(norms) if norms else None,
             "steps": len(losses)}
     return out
-
-
-class _Regressor(nn.Module):
-    def __init__(self, hidden, scale):
-        super().__init__()
-        self.rnn = nn.RNN(2, hidden, batch_first=True)
-        self.rnn.weight_hh_l0.data *= scale
-        self.fc = nn.Linear(hidden, 1)
-
-    def forward(self, x):
-        out, _ = self.rnn(x)
-        return self.fc(out[:, -1])
 
 
 def _ratio(norms):
