@@ -22,7 +22,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..tensor import Tensor
-from .._kernels import windows as K
+from .._kernels import native, windows as K
 from .._kernels.workspace import WORKSPACE
 
 __all__ = ["conv1d", "conv2d"]
@@ -131,24 +131,63 @@ def _weight_columns(w, gy, geom, ws):
         nq = min(per, kw - q0)
         buf = ws.take((g.groups, nq * cg * kh, g.m), gy.dtype)
         w_rows = wt[:, q0:q0 + nq].reshape(g.groups, nq * cg * kh, og)
-        if og == 1:   # depthwise: an outer product, which numpy's batched matmul does slowly
-            np.multiply(w_rows, gy, out=buf)
-        else:
-            np.matmul(w_rows, gy, out=buf)
+        _rows_times(w_rows, gy, buf)
         slabs = buf.reshape(g.groups, nq, cg, kh, g.n, *g.out_hw)
         for i in range(nq):
             yield slabs[:, i].transpose(2, 0, 1, 3, 4, 5)
         ws.give(buf)
 
 
+def _rows_times(w_rows, gy, out):
+    """out = w_rows @ gy, per group."""
+    if w_rows.shape[-1] == 1:  # depthwise: an outer product, which numpy's matmul does slowly
+        np.multiply(w_rows, gy, out=out)
+    else:
+        np.matmul(w_rows, gy, out=out)
+
+
+def _channel_columns(w, gy, geom, ws):
+    """Yield (c0, c1, block): W^T dL/dY for input channels [c0, c1) as a
+    (c1 - c0, kh, kw, N, Ho, Wo) array, ~_SLAB_ROWS rows per GEMM: whole groups at a
+    time when a group has fewer rows than that (depthwise: many groups per product),
+    else a few channels of one group."""
+    g = geom
+    (kh, kw), cg, og = g.kernel, g.c // g.groups, g.o // g.groups
+    w3 = w.reshape(g.groups, og, cg * kh * kw)
+    per_group = cg * kh * kw
+    if per_group <= _SLAB_ROWS:
+        step = max(1, _SLAB_ROWS // per_group)
+        for g0 in range(0, g.groups, step):
+            g1 = min(g.groups, g0 + step)
+            buf = ws.take((g1 - g0, per_group, g.m), gy.dtype)
+            _rows_times(w3[g0:g1].transpose(0, 2, 1), gy[g0:g1], buf)
+            yield g0 * cg, g1 * cg, buf.reshape((g1 - g0) * cg, kh, kw, g.n, *g.out_hw)
+            ws.give(buf)
+        return
+    step = max(1, _SLAB_ROWS // (kh * kw))
+    for gi in range(g.groups):
+        for c0 in range(0, cg, step):
+            c1 = min(cg, c0 + step)
+            buf = ws.take(((c1 - c0) * kh * kw, g.m), gy.dtype)
+            _rows_times(w3[gi, :, c0 * kh * kw:c1 * kh * kw].T, gy[gi], buf)
+            yield gi * cg + c0, gi * cg + c1, buf.reshape(c1 - c0, kh, kw, g.n, *g.out_hw)
+            ws.give(buf)
+
+
 def conv_input_grad(gy, weight, geom, workspace=WORKSPACE, out=None):
     """dL/dx as a (C, N, H, W) array, from dL/dY (G, O/G, N*Ho*Wo) and the weight
     as (G, O/G, C/G*kh*kw): the transposed convolution, reusable by ConvTranspose.
-    The result is a view of a workspace array: copy it out, then give its base back
-    (or a view of `out`, a C-contiguous array of the padded (C, N, Hp, Wp) shape).
+    Written into `out` (C-contiguous, (C, N, H, W)) when given; else the result is a
+    view of a workspace array: copy it out, then give its base back. The NumPy path
+    takes `out` only for a convolution without padding.
     """
     # dL/dcols = W^T dL/dY; every column goes back onto the window it was copied from
     g = geom
+    if native.supports(gy):
+        dx = workspace.take((g.c, g.n, *g.in_hw), gy.dtype)[...] if out is None else out
+        for c0, c1, block in _channel_columns(weight, gy, g, workspace):
+            native.col2im(block, g.pads, g.kernel, g.stride, g.dilation, g.out_hw, dx[c0:c1])
+        return dx
     shape = (g.groups, g.c // g.groups, g.n, *g.padded_hw)
     dxp = K.col2im(_weight_columns(weight, gy, g, workspace), shape, g.kernel, g.out_hw,
                    g.stride, g.dilation, gy.dtype, workspace,
@@ -173,11 +212,7 @@ class Conv(Function):
         g, ws = geom, WORKSPACE
         need_x, need_w = self.needs_input_grad[:2]
         xt = x.reshape(g.n, g.c, *g.in_hw).transpose(1, 0, 2, 3)        # C, N, H, W
-        copied = any(g.pads) or not xt.flags.c_contiguous
-        xp = K.pad_spatial(xt, g.pads, 0, ws) if copied else xt
-        cols = K.im2col(xp, g.kernel, g.out_hw, g.stride, g.dilation, ws)
-        if copied:
-            ws.give(xp)
+        cols = _im2col(xt, g, ws)
         w = weight.reshape(g.groups, g.o // g.groups, g.cols_shape[1])
         out = np.empty((g.o, g.n, *g.out_hw), x.dtype)       # returned: not a workspace array
         np.matmul(w, cols.reshape(g.cols_shape), out=out.reshape(g.groups, g.o // g.groups, g.m))
@@ -217,9 +252,22 @@ class Conv(Function):
         super().release()
 
 
+def _im2col(xt, g, ws):
+    """The patch matrix of xt (C, N, H, W), as a workspace array (C, kh, kw, N, Ho, Wo)."""
+    if native.supports(xt):
+        cols = ws.take((g.c, *g.kernel, g.n, *g.out_hw), xt.dtype)
+        return native.im2col(xt, g.pads, g.kernel, g.stride, g.dilation, g.out_hw, cols)
+    copied = any(g.pads) or not xt.flags.c_contiguous
+    xp = K.pad_spatial(xt, g.pads, 0, ws) if copied else xt
+    cols = K.im2col(xp, g.kernel, g.out_hw, g.stride, g.dilation, ws)
+    if copied:
+        ws.give(xp)
+    return cols
+
+
 def _input_grad(gy3, w, g, ws):
     """dL/dx in x's shape, as an NCHW view of a (C, N, H, W) array (see Conv)."""
-    if any(g.pads):
+    if any(g.pads) and not native.supports(gy3):
         dx = conv_input_grad(gy3, w, g, ws)
         gx = np.empty(dx.shape, dx.dtype)
         np.copyto(gx, dx)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .._kernels import windows as K
+from .._kernels import native, windows as K
 from .conv import _as_2d, _ints
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d"]
@@ -131,6 +131,11 @@ class MaxPool2d(Function):
 
     def forward(self, x, *, geom, return_indices):
         x = x.reshape(geom.view_shape)
+        # the compiled loop when an argmax is wanted; without one, NumPy's vectorised
+        # maximum over the taps is as fast (measured on cnn-mnist inference)
+        if native.supports(x) and (self.needs_input_grad[0] or return_indices):
+            return self._native_forward(x, geom, return_indices)
+        self.arg = None
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         xp = geom.pad(x, low)
         taps = [xp[(..., *idx)] for _, _, idx in geom.taps()]
@@ -147,6 +152,9 @@ class MaxPool2d(Function):
     def backward(self, grad):
         # dL/dx[argmax of a window] += dL/dy[window]; every other element gets 0
         g = self.geom
+        if self.arg is not None:
+            dx = native.max_pool_backward(_planes(grad.reshape(self.arg.shape)), self.arg, g)
+            return dx.reshape(g.x_shape)
         grad = grad.reshape(self.m.shape)
         # dL/dx keeps x's memory layout (see ops/conv.py); windows that tile x write
         # every element, so it need not be cleared first
@@ -159,6 +167,22 @@ class MaxPool2d(Function):
                 np.multiply(grad, take, out=routed)
                 g.scatter_add(dxp, idx, routed)
         return g.unpad(dxp).reshape(g.x_shape)
+
+
+    def _native_forward(self, x, geom, return_indices):
+        """The compiled loop: one pass over x, each window's argmax kept for backward."""
+        with_arg = self.needs_input_grad[0] or return_indices
+        y, arg = native.max_pool(_planes(x), geom, with_arg)
+        self.geom, self.arg = geom, arg if self.needs_input_grad[0] else None
+        out = y.reshape(geom.out_shape)
+        if not return_indices:
+            return out
+        return out, arg.astype(np.int64).reshape(geom.out_shape)
+
+
+def _planes(a):
+    """a (..., H, W) with exactly two leading axes, as the compiled loops take it."""
+    return a.reshape((1,) * (4 - a.ndim) + a.shape)
 
 
 def _flat_indices(xp, m, geom):

@@ -12,7 +12,9 @@ from glassnet._kernels.workspace import WORKSPACE, Workspace
 from parity import check_op, gradcheck_op
 
 # PyTorch warns that it copies the input for 'same' with even kernels; glassnet pads anyway.
-pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+# Every test here runs with the compiled loops and with the NumPy ones.
+pytestmark = [pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel"),
+              pytest.mark.usefixtures("kernels")]
 
 
 def _tolerance(x_shape, w_shape, groups=1):

@@ -13,6 +13,9 @@ import glassnet.nn.functional as F
 from glassnet._kernels.workspace import WORKSPACE
 from parity import check_op, gradcheck_op
 
+# every test here runs with the compiled loops and with the NumPy ones
+pytestmark = pytest.mark.usefixtures("kernels")
+
 
 def _tolerance(w_shape, groups, stride):
     # float32 sums of up to T products of values ~4 in size: forward sums C_in*kh*kw/stride^2

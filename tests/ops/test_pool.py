@@ -9,6 +9,9 @@ import torch.nn.functional as TF
 import glassnet as gn
 from parity import check_op, gradcheck_op
 
+# every test here runs with the compiled loops and with the NumPy ones
+pytestmark = pytest.mark.usefixtures("kernels")
+
 
 def _check(name, shape, *args, values=None, **kw):
     tfn, gfn = getattr(TF, name), getattr(gn, name)

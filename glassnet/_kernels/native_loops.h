@@ -1,0 +1,198 @@
+/* The loops of native.c for one element type. native.c includes this file once
+ * per type, with T the C type and NAME(f) the function's name for that type
+ * (im2col_f32, im2col_f64, ...).
+ *
+ * Conventions shared by every function here:
+ *   - sizes, strides and indices are int64; strides count elements, not bytes;
+ *   - an image batch is seen as (A, B, H, W): two leading axes (channels and
+ *     batch for convolution, batch and channels for pooling) with any strides;
+ *   - [a0, a1) and [b0, b1) select the part of the leading axes this call does, so
+ *     that the caller can give disjoint parts to different threads;
+ *   - arrays that these functions write are C-contiguous unless strides are given.
+ */
+
+/* Convolution's patch matrix, the padding fused in.
+ *
+ *   cols[c, p, q, n, i, j] = x[c, n, i*sh + p*dh - pt, j*sw + q*dw - pl]   (0 outside x)
+ *
+ * x is (C, N, H, W) with strides (xc, xn, xh, xw); cols is (C, kh, kw, N, Ho, Wo)
+ * C-contiguous, whose reshape to (C*kh*kw, N*Ho*Wo) is the GEMM operand. */
+void NAME(im2col)(const T *x, i64 xc, i64 xn, i64 xh, i64 xw,
+                  i64 N, i64 H, i64 W, i64 kh, i64 kw, i64 sh, i64 sw, i64 dh, i64 dw,
+                  i64 pt, i64 pl, i64 Ho, i64 Wo, T *cols,
+                  i64 c0, i64 c1, i64 n0, i64 n1)
+{
+    const i64 plane = Ho * Wo;
+    for (i64 c = c0; c < c1; c++)
+        for (i64 p = 0; p < kh; p++)
+            for (i64 q = 0; q < kw; q++) {
+                const i64 off = q * dw - pl;              /* input column of output column 0 */
+                const i64 lo = first_inside(off, sw, Wo), hi = end_inside(off, sw, W, Wo);
+                T *block = cols + ((c * kh + p) * kw + q) * N * plane;
+                for (i64 n = n0; n < n1; n++) {
+                    const T *image = x + c * xc + n * xn;
+                    T *out = block + n * plane;
+                    for (i64 i = 0; i < Ho; i++, out += Wo) {
+                        const i64 ih = i * sh + p * dh - pt;
+                        if (ih < 0 || ih >= H) {
+                            memset(out, 0, Wo * sizeof(T));
+                            continue;
+                        }
+                        const T *row = image + ih * xh;
+                        for (i64 j = 0; j < lo; j++)
+                            out[j] = 0;
+                        if (sw == 1 && xw == 1)
+                            memcpy(out + lo, row + lo + off, (hi - lo) * sizeof(T));
+                        else
+                            for (i64 j = lo; j < hi; j++)
+                                out[j] = row[(j * sw + off) * xw];
+                        for (i64 j = hi; j < Wo; j++)
+                            out[j] = 0;
+                    }
+                }
+            }
+}
+
+/* The adjoint of im2col: every column value added back onto the pixel it was copied
+ * from; values copied from the padding are dropped.
+ *
+ *   dx[c, n, ih, iw] = sum over (p, q, i, j) that read (ih, iw) of cols[c, p, q, n, i, j]
+ *
+ * cols is (C, kh, kw, N, Ho, Wo) C-contiguous, dx (C, N, H, W) C-contiguous; the planes
+ * [c0, c1) x [n0, n1) of dx are overwritten. One plane is summed at a time, so it stays
+ * in the L1 cache while the columns stream past. */
+void NAME(col2im)(const T *cols, i64 N, i64 H, i64 W, i64 kh, i64 kw,
+                  i64 sh, i64 sw, i64 dh, i64 dw, i64 pt, i64 pl, i64 Ho, i64 Wo,
+                  T *dx, i64 c0, i64 c1, i64 n0, i64 n1)
+{
+    const i64 plane = Ho * Wo;
+    for (i64 c = c0; c < c1; c++)
+        for (i64 n = n0; n < n1; n++) {
+            T *image = dx + (c * N + n) * H * W;
+            memset(image, 0, H * W * sizeof(T));
+            for (i64 p = 0; p < kh; p++)
+                for (i64 q = 0; q < kw; q++) {
+                    const i64 off = q * dw - pl;
+                    const i64 lo = first_inside(off, sw, Wo), hi = end_inside(off, sw, W, Wo);
+                    const T *src = cols + (((c * kh + p) * kw + q) * N + n) * plane;
+                    for (i64 i = 0; i < Ho; i++, src += Wo) {
+                        const i64 ih = i * sh + p * dh - pt;
+                        if (ih < 0 || ih >= H)
+                            continue;
+                        T *row = image + ih * W;
+                        if (sw == 1) {
+                            T *shifted = row + off;
+                            for (i64 j = lo; j < hi; j++)
+                                shifted[j] += src[j];
+                        } else {
+                            for (i64 j = lo; j < hi; j++)
+                                row[j * sw + off] += src[j];
+                        }
+                    }
+                }
+        }
+}
+
+/* One tap of a row of pooling windows: window j reads row[(j*sw + off)*xw], which
+ * replaces its running max if strictly greater or NaN. Inlined with sw and xw as
+ * constants where they are, so that the compiler can vectorise the loop. */
+static inline __attribute__((always_inline)) void
+NAME(max_tap)(const T *row, i64 sw, i64 xw, i64 off, i64 row_start, i64 lo, i64 hi,
+              T *best, int32_t *at)
+{
+    for (i64 j = lo; j < hi; j++) {
+        const i64 iw = j * sw + off;
+        const T v = row[iw * xw];
+        const int take = (v > best[j]) | (v != v);
+        best[j] = take ? v : best[j];
+        at[j] = take ? (int32_t)(row_start + iw) : at[j];
+    }
+}
+
+/* Max pooling, forward. Each window's maximum over the taps that lie inside x (the
+ * padding is never a candidate), and where it is: its flat index ih*W + iw in the
+ * plane. As in PyTorch, a later tap wins only if strictly greater or NaN, so ties go
+ * to the first maximum and NaN windows to their last NaN; a window of -inf points at
+ * its first tap inside x.
+ *
+ * One row of windows at a time, tap by tap (p, then q, PyTorch's order within a
+ * window), each tap over the whole row: the choice is then a select, not a branch
+ * that random data mispredicts half the time.
+ *
+ * x is (A, B, H, W) with strides (xa, xb, xh, xw); y and arg have planes of Ho*Wo
+ * contiguous values at strides (ya, yb) for the leading axes (arg may be NULL). */
+void NAME(max_pool)(const T *x, i64 xa, i64 xb, i64 xh, i64 xw, i64 H, i64 W,
+                    i64 kh, i64 kw, i64 sh, i64 sw, i64 dh, i64 dw, i64 ph, i64 pw,
+                    i64 Ho, i64 Wo, T *y, int32_t *arg, i64 ya, i64 yb,
+                    i64 a0, i64 a1, i64 b0, i64 b1)
+{
+    /* the outputs j that tap q reads inside x, [lo[q], hi[q]): computed once (a division
+     * per row and tap would cost more than the row's comparisons) */
+    i64 *lo = malloc(2 * kw * sizeof(i64)), *hi = lo + kw;
+    int32_t *scratch = arg ? NULL : malloc(Wo * sizeof(int32_t));
+    if (!lo || (!arg && !scratch)) {  /* cannot happen for any image that fits in memory */
+        free(lo);
+        free(scratch);
+        return;
+    }
+    for (i64 q = 0; q < kw; q++) {
+        lo[q] = first_inside(q * dw - pw, sw, Wo);
+        hi[q] = end_inside(q * dw - pw, sw, W, Wo);
+    }
+    for (i64 a = a0; a < a1; a++)
+        for (i64 b = b0; b < b1; b++) {
+            const T *image = x + a * xa + b * xb;
+            for (i64 i = 0; i < Ho; i++) {
+                T *best = y + a * ya + b * yb + i * Wo;
+                int32_t *at = arg ? arg + a * ya + b * yb + i * Wo : scratch;
+                const i64 top = i * sh - ph;
+                const i64 p0 = first_inside(top, dh, kh), p1 = end_inside(top, dh, H, kh);
+                for (i64 j = 0; j < Wo; j++) {
+                    best[j] = -INFINITY;
+                    at[j] = -1;
+                }
+                for (i64 p = p0; p < p1; p++) {
+                    const i64 ih = top + p * dh;
+                    const T *row = image + ih * xh;
+                    for (i64 q = 0; q < kw; q++) {
+                        const i64 off = q * dw - pw;
+                        if (sw == 2 && xw == 1)     /* the common 2x2 pool: a constant stride */
+                            NAME(max_tap)(row, 2, 1, off, ih * W, lo[q], hi[q], best, at);
+                        else if (sw == 1 && xw == 1)
+                            NAME(max_tap)(row, 1, 1, off, ih * W, lo[q], hi[q], best, at);
+                        else
+                            NAME(max_tap)(row, sw, xw, off, ih * W, lo[q], hi[q], best, at);
+                    }
+                }
+                for (i64 j = 0; j < Wo; j++)
+                    if (at[j] < 0) {        /* every tap was -inf: the first one inside x */
+                        const i64 left = j * sw - pw;
+                        at[j] = (int32_t)((top + p0 * dh) * W + left
+                                          + first_inside(left, dw, kw) * dw);
+                    }
+            }
+        }
+    free(lo);
+    free(scratch);
+}
+
+/* Max pooling, backward: each window's gradient goes to the element that was its
+ * maximum, dx[arg] += dy (windows may overlap). dx's planes of H*W contiguous values
+ * sit at strides (da, db) and are overwritten; dy is (A, B, Ho, Wo) with strides
+ * (ga, gb, gh, gw); arg is laid out as in the forward (strides (ya, yb)). */
+void NAME(max_pool_backward)(const T *dy, i64 ga, i64 gb, i64 gh, i64 gw,
+                             const int32_t *arg, i64 ya, i64 yb, i64 Ho, i64 Wo,
+                             T *dx, i64 da, i64 db, i64 H, i64 W,
+                             i64 a0, i64 a1, i64 b0, i64 b1)
+{
+    for (i64 a = a0; a < a1; a++)
+        for (i64 b = b0; b < b1; b++) {
+            const T *g = dy + a * ga + b * gb;
+            const int32_t *where = arg + a * ya + b * yb;
+            T *image = dx + a * da + b * db;
+            memset(image, 0, H * W * sizeof(T));
+            for (i64 i = 0; i < Ho; i++)
+                for (i64 j = 0; j < Wo; j++)
+                    image[where[i * Wo + j]] += g[i * gh + j * gw];
+        }
+}

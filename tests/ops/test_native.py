@@ -1,0 +1,151 @@
+"""The compiled loops (glassnet/_kernels/native.c) against the NumPy loops they replace,
+directly, on geometries the op-level tests do not reach: strided and flipped inputs,
+asymmetric padding, windows that run off both edges, and the split into thread parts.
+(The ops themselves run with both kinds of loop in test_conv.py, test_pool.py and
+test_conv_transpose.py.)"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet._kernels import native, windows as K
+from glassnet.ops.pool import PoolGeometry
+
+needs_lib = pytest.mark.skipif(native.LIB is None, reason="compiled loops not built")
+
+GEOMETRIES = [  # (C, N, H, W, kernel, stride, dilation, pads (top, bottom, left, right))
+    (16, 4, 14, 14, (5, 5), (1, 1), (1, 1), (2, 2, 2, 2)),
+    (1, 3, 28, 28, (5, 5), (1, 1), (1, 1), (2, 2, 2, 2)),
+    (3, 2, 11, 9, (3, 2), (2, 3), (2, 1), (1, 0, 0, 2)),
+    (2, 3, 7, 13, (1, 4), (3, 1), (1, 2), (0, 0, 3, 1)),
+    (4, 1, 5, 5, (5, 5), (1, 1), (1, 1), (4, 4, 4, 4)),        # windows mostly padding
+    (2, 2, 6, 6, (2, 2), (2, 2), (1, 1), (0, 1, 0, 1)),         # 'same' with an even kernel
+    (3, 2, 1, 17, (1, 3), (1, 2), (1, 3), (0, 0, 1, 1)),        # conv1d
+]
+
+
+def _geometry(h, w, kernel, stride, dilation, pads):
+    return tuple(K.conv_out_size(s, k, st, d, lo, hi) for s, k, st, d, lo, hi in zip(
+        (h, w), kernel, stride, dilation, pads[::2], pads[1::2]))
+
+
+def _inputs(c, n, h, w, rng):
+    """The same values as a C-contiguous (C, N, H, W) array, as the (C, N, H, W) view of
+    an NCHW array, and as a view with negative and doubled strides."""
+    x = rng.standard_normal((c, n, h, w)).astype(np.float32)
+    nchw = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    big = np.zeros((c, n, h, 2 * w), np.float32)
+    big[..., ::2] = x[..., ::-1]
+    flipped = big[..., ::2][..., ::-1]
+    return [x, nchw, flipped]
+
+
+@needs_lib
+@pytest.mark.parametrize("c,n,h,w,kernel,stride,dilation,pads", GEOMETRIES)
+def test_im2col_matches_the_numpy_loop(c, n, h, w, kernel, stride, dilation, pads):
+    rng = np.random.default_rng(0)
+    out_hw = _geometry(h, w, kernel, stride, dilation, pads)
+    for x in _inputs(c, n, h, w, rng):
+        expected = K.im2col(K.pad_spatial(x, pads), kernel, out_hw, stride, dilation)
+        cols = np.full(expected.shape, np.nan, np.float32)       # every entry must be written
+        native.im2col(x, pads, kernel, stride, dilation, out_hw, cols)
+        np.testing.assert_array_equal(cols, expected)
+
+
+@needs_lib
+@pytest.mark.parametrize("c,n,h,w,kernel,stride,dilation,pads", GEOMETRIES)
+def test_col2im_matches_the_numpy_loop(c, n, h, w, kernel, stride, dilation, pads):
+    rng = np.random.default_rng(1)
+    out_hw = _geometry(h, w, kernel, stride, dilation, pads)
+    cols = rng.standard_normal((c, *kernel, n, *out_hw)).astype(np.float64)
+    padded = (c, n, h + pads[0] + pads[1], w + pads[2] + pads[3])
+    slabs = (cols[:, :, q].transpose(1, 0, 2, 3, 4) for q in range(kernel[1]))
+    expected = K.col2im(slabs, padded, kernel, out_hw, stride, dilation, np.float64)
+    expected = expected[..., pads[0]:pads[0] + h, pads[2]:pads[2] + w]
+    dx = np.full((c, n, h, w), np.nan)
+    native.col2im(cols, pads, kernel, stride, dilation, out_hw, dx)
+    np.testing.assert_allclose(dx, expected, rtol=1e-12, atol=1e-12)
+
+
+@needs_lib
+def test_col2im_is_the_adjoint_of_im2col():
+    # <im2col(x), c> = <x, col2im(c)> for any x and c: the defining property of the backward
+    rng = np.random.default_rng(2)
+    for c, n, h, w, kernel, stride, dilation, pads in GEOMETRIES:
+        out_hw = _geometry(h, w, kernel, stride, dilation, pads)
+        x = rng.standard_normal((c, n, h, w))
+        cols = rng.standard_normal((c, *kernel, n, *out_hw))
+        patches = native.im2col(x, pads, kernel, stride, dilation, out_hw, np.empty_like(cols))
+        back = native.col2im(cols, pads, kernel, stride, dilation, out_hw, np.empty_like(x))
+        assert np.isclose(np.vdot(patches, cols), np.vdot(x, back), rtol=1e-10)
+
+
+@needs_lib
+@pytest.mark.parametrize("layout", ["nchw", "cnhw", "strided"])
+def test_max_pool_values_and_argmax(layout, monkeypatch):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 4, 9, 11)).astype(np.float32)
+    x[0, 0, 1:3, 1:3] = 7.0                      # a tie: the first maximum wins
+    x[1, 1, :3, :3] = -np.inf                    # a window of -inf: its first tap inside x
+    x[2, 2, 4, 5], x[2, 2, 5, 5] = np.nan, np.nan  # NaN wins, the last one
+    if layout == "cnhw":
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    elif layout == "strided":
+        big = np.zeros((3, 4, 9, 22), np.float32)
+        big[..., ::2] = x
+        x = big[..., ::2]
+    for kernel, stride, pad, dilation in [(2, 2, 0, 1), (3, 2, 1, 1), (3, 1, 1, 2), (2, 3, 1, 1)]:
+        geom = PoolGeometry("max_pool2d", gn.tensor(x), 2, kernel, stride, pad, dilation, True)
+        y, arg = native.max_pool(x, geom, True)
+        with monkeypatch.context() as m:                   # the reference: the NumPy loops
+            m.setattr(native, "LIB", None)
+            ref, idx = gn.nn.functional.max_pool2d(gn.tensor(x), kernel, stride, pad, dilation,
+                                                   True, return_indices=True)
+        np.testing.assert_array_equal(y, ref.numpy())
+        np.testing.assert_array_equal(arg, idx.numpy())
+        assert y.strides[:2] == tuple(sorted(y.strides[:2], reverse=x.strides[0] > x.strides[1]))
+
+
+@needs_lib
+def test_parts_on_threads_give_the_same_result(monkeypatch):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((6, 5, 12, 12)).astype(np.float32)
+    pads, kernel, out_hw = (1, 1, 1, 1), (3, 3), (12, 12)
+    whole = native.im2col(x, pads, kernel, (1, 1), (1, 1), out_hw,
+                          np.empty((6, 3, 3, 5, 12, 12), np.float32))
+    back = native.col2im(whole, pads, kernel, (1, 1), (1, 1), out_hw, np.empty_like(x))
+    monkeypatch.setattr(native, "_MIN_PART_BYTES", 1)
+    monkeypatch.setattr(native, "_CORES", 3)
+    assert len(native._split(6, 5, 10 ** 6)) == 3
+    parts = native.im2col(x, pads, kernel, (1, 1), (1, 1), out_hw, np.empty_like(whole))
+    np.testing.assert_array_equal(parts, whole)
+    np.testing.assert_array_equal(native.col2im(whole, pads, kernel, (1, 1), (1, 1), out_hw,
+                                                np.empty_like(x)), back)
+
+
+def test_split_covers_the_leading_axes_once(monkeypatch):
+    monkeypatch.setattr(native, "_CORES", 4)
+    for a, b in [(1, 1), (64, 16), (1, 64), (3, 2), (5, 7)]:
+        seen = np.zeros((a, b), int)
+        for a0, a1, b0, b1 in native._split(a, b, 1 << 30):
+            seen[a0:a1, b0:b1] += 1
+        assert (seen == 1).all()
+    assert native._split(64, 16, 100) == [(0, 64, 0, 16)]      # too small to share
+
+
+def test_the_install_builds_the_compiled_loops():
+    # The README's install compiles glassnet/_kernels/native.c; if it silently failed,
+    # everything would still work, only slower: say so here instead.
+    if os.environ.get("GLASSNET_NATIVE") == "0":
+        pytest.skip("GLASSNET_NATIVE=0 turns the compiled loops off")
+    assert native.LIB is not None, "glassnet._kernels._native was not built"
+
+
+def test_glassnet_native_0_turns_them_off():
+    code = "from glassnet._kernels import native; print(native.LIB is None)"
+    env = dict(os.environ, GLASSNET_NATIVE="0")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "True", out.stderr
