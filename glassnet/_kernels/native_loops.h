@@ -11,6 +11,33 @@
  *   - arrays that these functions write are C-contiguous unless strides are given.
  */
 
+/* One (Ho, W) block of the patch matrix in the common case of a stride-1 convolution
+ * whose output is as wide as its input ('same' padding) over rows stored back to back:
+ * then every row inside the image is the image row shifted by `off`, and all of them
+ * together are ONE shifted copy of the plane, out[i*W + t] = image[(i + top)*W + off + t].
+ * That copy brings the neighbouring row's values into the |off| places at the ends of
+ * each row that lie in the padding, which are then set to zero; the rows above and below
+ * the image are zero. Copying 14-value rows one by one cost more than the copy itself. */
+static inline void NAME(shifted_plane)(const T *image, i64 H, i64 W, i64 top, i64 off,
+                                       i64 lo, i64 hi, i64 Ho, T *out)
+{
+    const i64 i0 = first_inside(top, 1, Ho), i1 = end_inside(top, 1, H, Ho);
+    memset(out, 0, i0 * W * sizeof(T));
+    memset(out + i1 * W, 0, (Ho - i1) * W * sizeof(T));
+    if (i1 <= i0)
+        return;
+    i64 from = (i0 + top) * W + off, to = (i1 + top) * W + off;   /* in the image */
+    i64 skip = from < 0 ? -from : 0, cut = to > H * W ? to - H * W : 0;
+    memcpy(out + i0 * W + skip, image + from + skip, (to - from - skip - cut) * sizeof(T));
+    for (i64 i = i0; i < i1; i++) {
+        T *row = out + i * W;
+        for (i64 j = 0; j < lo; j++)
+            row[j] = 0;
+        for (i64 j = hi; j < W; j++)
+            row[j] = 0;
+    }
+}
+
 /* Convolution's patch matrix, the padding fused in.
  *
  *   cols[c, p, q, n, i, j] = x[c, n, i*sh + p*dh - pt, j*sw + q*dw - pl]   (0 outside x)
@@ -32,6 +59,10 @@ void NAME(im2col)(const T *x, i64 xc, i64 xn, i64 xh, i64 xw,
                 for (i64 n = n0; n < n1; n++) {
                     const T *image = x + c * xc + n * xn;
                     T *out = block + n * plane;
+                    if (sh == 1 && sw == 1 && xw == 1 && xh == W && Wo == W) {
+                        NAME(shifted_plane)(image, H, W, p * dh - pt, off, lo, hi, Ho, out);
+                        continue;
+                    }
                     for (i64 i = 0; i < Ho; i++, out += Wo) {
                         const i64 ih = i * sh + p * dh - pt;
                         if (ih < 0 || ih >= H) {
