@@ -10,19 +10,16 @@ and 0.86x the wall time.
 
 So, unless the user has set MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_
 themselves (or GLASSNET_MALLOC=0), glassnet asks glibc, once at import, to serve
-every block from its heap (no mmap: 32 MiB is the largest threshold glibc takes,
-and inference at batch 1000 makes 50 MB activations, which then page-faulted
-~1,000 times and spent 13-30 ms of system time per batch; 2 faults and 0.4-3 ms
-without mmap) and to keep up to 512 MiB of freed heap memory for reuse. This is
-what PyTorch's caching allocator does by other means. On other C libraries nothing
-is changed.
+blocks up to 32 MiB from its heap and to keep up to 512 MiB of freed heap memory
+for reuse. This is what PyTorch's caching allocator does by other means. On other
+C libraries nothing is changed.
 """
 import ctypes
 import ctypes.util
 import os
 import sys
 
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4   # glibc's mallopt parameters
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3         # glibc's mallopt parameters
 MMAP_THRESHOLD = 32 << 20                          # glibc's largest allowed value
 TRIM_THRESHOLD = 512 << 20
 
@@ -40,4 +37,4 @@ def tune_malloc():
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and \
-        bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and bool(mallopt(M_MMAP_MAX, 0))
+        bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
