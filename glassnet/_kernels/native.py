@@ -25,14 +25,16 @@ import numpy as np
 
 from .windows import _CORES, _MIN_PART_BYTES, in_parts
 
-__all__ = ["LIB", "supports", "im2col", "col2im", "max_pool", "max_pool_backward"]
+__all__ = ["LIB", "supports", "im2col", "col2im", "col2im_rows", "max_pool",
+           "max_pool_backward"]
 
-_VERSION = 1
+_VERSION = 2
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
     "im2col": [_P] + [_I] * 4 + [_I] * 13 + [_P] + [_I] * 4,
     "col2im": [_P] + [_I] * 13 + [_P] + [_I] * 4,
+    "col2im_rows": [_P] + [_I] * 14 + [_P, _I, _I],
     "max_pool": [_P] + [_I] * 4 + [_I] * 12 + [_P, _P, _I, _I] + [_I] * 4,
     "max_pool_backward": [_P] + [_I] * 4 + [_P, _I, _I, _I, _I] + [_P] + [_I] * 4 + [_I] * 4,
 }
@@ -105,6 +107,21 @@ def col2im(cols, pads, kernel, stride, dilation, out_hw, dx):
             *out_hw, dx.ctypes.data)
     in_parts(lambda part: fn(*args, part[0], part[1], part[2], part[3]),
              _split(c, n, cols.nbytes))
+    return dx
+
+
+def col2im_rows(cols, pads, kernel, stride, dilation, out_hw, dx, n0, n1):
+    """Overwrite images [n0, n1) of dx (C, N, H, W), C-contiguous, from position-major
+    columns cols (n1 - n0, Ho, Wo, C, kh, kw) of those images."""
+    c, n, h, w = dx.shape
+    fn = _fn("col2im_rows", dx.dtype)
+    args = (c, n, h, w, *kernel, *stride, *dilation, pads[0], pads[2], *out_hw, dx.ctypes.data)
+    per_image = cols.strides[0]
+
+    def run(part):        # the C loop reads its first image's columns at row 0
+        fn(cols.ctypes.data + part[0] * per_image, *args, n0 + part[0], n0 + part[1])
+
+    in_parts(run, _split(n1 - n0, 1, cols.nbytes))
     return dx
 
 

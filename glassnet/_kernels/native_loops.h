@@ -227,3 +227,46 @@ void NAME(max_pool_backward)(const T *dy, i64 ga, i64 gb, i64 gh, i64 gw,
                     image[where[i * Wo + j]] += g[i * gh + j * gw];
         }
 }
+
+/* col2im from position-major columns: cols is (N, Ho, Wo, C, kh, kw) C-contiguous, the
+ * layout of dL/dY^T W (one GEMM whose output rows are positions, which OpenBLAS runs
+ * faster on these shapes than W^T dL/dY). dx (C, N, H, W) C-contiguous; its images
+ * [n0, n1) are overwritten, from `cols` holding exactly those images (n0 is row 0).
+ * For one row of positions, the Wo*C*kh*kw values sit together in the L1 cache and
+ * are added onto the C image rows they touch. */
+void NAME(col2im_rows)(const T *cols, i64 C, i64 N, i64 H, i64 W, i64 kh, i64 kw,
+                       i64 sh, i64 sw, i64 dh, i64 dw, i64 pt, i64 pl, i64 Ho, i64 Wo,
+                       T *dx, i64 n0, i64 n1)
+{
+    const i64 K = C * kh * kw;
+    i64 *lo = malloc(2 * kw * sizeof(i64)), *hi = lo + kw;
+    if (!lo)
+        return;                     /* cannot happen for any kernel that fits in memory */
+    for (i64 q = 0; q < kw; q++) {
+        lo[q] = first_inside(q * dw - pl, sw, Wo);
+        hi[q] = end_inside(q * dw - pl, sw, W, Wo);
+    }
+    for (i64 n = n0; n < n1; n++) {
+        for (i64 c = 0; c < C; c++)
+            memset(dx + (c * N + n) * H * W, 0, H * W * sizeof(T));
+        for (i64 i = 0; i < Ho; i++) {
+            const T *block = cols + ((n - n0) * Ho + i) * Wo * K;
+            for (i64 c = 0; c < C; c++) {
+                T *image = dx + (c * N + n) * H * W;
+                for (i64 p = 0; p < kh; p++) {
+                    const i64 ih = i * sh + p * dh - pt;
+                    if (ih < 0 || ih >= H)
+                        continue;
+                    T *row = image + ih * W;
+                    for (i64 q = 0; q < kw; q++) {
+                        const i64 off = q * dw - pl;
+                        const T *src = block + (c * kh + p) * kw + q;
+                        for (i64 j = lo[q]; j < hi[q]; j++)
+                            row[j * sw + off] += src[j * K];
+                    }
+                }
+            }
+        }
+    }
+    free(lo);
+}

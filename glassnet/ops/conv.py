@@ -174,6 +174,30 @@ def _channel_columns(w, gy, geom, ws):
             ws.give(buf)
 
 
+# dL/dcols per GEMM + col2im round in _col2im_by_positions: the whole batch of the MNIST
+# CNN (20 MB) in one round was faster than 1, 4 or 8 MiB rounds (measured alternating:
+# the 16->32 layer's forward+backward 0.90x the time of the channel-major way, 8 MiB
+# 0.97x, 1 MiB 1.14x); bigger batches go in rounds of this size.
+_POSITION_CHUNK_BYTES = 32 << 20
+
+
+def _col2im_by_positions(w, gy, g, ws, dx):
+    """dL/dx = col2im(dL/dcols) with dL/dcols = dL/dY^T W, position-major (one row of
+    C*kh*kw values per output position), a chunk of images at a time. OpenBLAS runs
+    this orientation in 1.8 ms on the MNIST CNN's 16->32 layer, W^T dL/dY in 2.5-2.7;
+    the compiled col2im_rows reads it a row of positions at a time."""
+    kk = g.c * g.kernel[0] * g.kernel[1]
+    w2, gy3 = w.reshape(g.o, kk), gy.reshape(g.o, g.n, g.hw)
+    per = max(1, _POSITION_CHUNK_BYTES // (g.hw * kk * gy.itemsize))
+    for n0 in range(0, g.n, per):
+        n1 = min(g.n, n0 + per)
+        buf = ws.take(((n1 - n0) * g.hw, kk), gy.dtype)
+        np.matmul(gy3[:, n0:n1].reshape(g.o, -1).T, w2, out=buf)
+        native.col2im_rows(buf.reshape(n1 - n0, *g.out_hw, g.c, *g.kernel), g.pads, g.kernel,
+                           g.stride, g.dilation, g.out_hw, dx, n0, n1)
+        ws.give(buf)
+
+
 def conv_input_grad(gy, weight, geom, workspace=WORKSPACE, out=None):
     """dL/dx as a (C, N, H, W) array, from dL/dY (G, O/G, N*Ho*Wo) and the weight
     as (G, O/G, C/G*kh*kw): the transposed convolution, reusable by ConvTranspose.
@@ -185,6 +209,9 @@ def conv_input_grad(gy, weight, geom, workspace=WORKSPACE, out=None):
     g = geom
     if native.supports(gy):
         dx = workspace.take((g.c, g.n, *g.in_hw), gy.dtype)[...] if out is None else out
+        if g.groups == 1:
+            _col2im_by_positions(weight, gy, g, workspace, dx)
+            return dx
         for c0, c1, block in _channel_columns(weight, gy, g, workspace):
             native.col2im(block, g.pads, g.kernel, g.stride, g.dilation, g.out_hw, dx[c0:c1])
         return dx

@@ -149,3 +149,25 @@ def test_glassnet_native_0_turns_them_off():
     env = dict(os.environ, GLASSNET_NATIVE="0")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "True", out.stderr
+
+
+@needs_lib
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv_input_grad_in_several_rounds(monkeypatch, groups):
+    # dL/dx position-major, a few images per round, against the NumPy loops in one round
+    import glassnet.ops.conv as conv
+    rng = np.random.default_rng(5)
+    x = gn.tensor(rng.standard_normal((5, 4, 9, 8)), dtype=gn.float64, requires_grad=True)
+    w = gn.tensor(rng.standard_normal((6, 4 // groups, 3, 2)), dtype=gn.float64)
+    g = rng.standard_normal((5, 6, 5, 8))
+
+    def grad():
+        x.grad = None
+        gn.nn.functional.conv2d(x, w, None, (2, 1), (1, 1), (1, 2), groups).backward(gn.tensor(
+            g, dtype=gn.float64))
+        return x.grad.numpy()
+
+    monkeypatch.setattr(conv, "_POSITION_CHUNK_BYTES", 8 * 5 * 8 * 4 * 6 * 2)  # 2 images/round
+    rounds = grad()
+    monkeypatch.setattr(native, "LIB", None)
+    np.testing.assert_allclose(rounds, grad(), rtol=1e-12, atol=1e-12)
