@@ -15,12 +15,18 @@ import pytest  # noqa: E402
 from glassnet._kernels import native  # noqa: E402
 
 
-@pytest.fixture(params=["native", "numpy"])
+@pytest.fixture(params=["direct", "native", "numpy"])
 def kernels(request, monkeypatch):
-    """Run a test once with the compiled loops and once with the NumPy ones (modules
-    that exercise both say `pytestmark = pytest.mark.usefixtures("kernels")`)."""
+    """Run a test with each kind of loop (modules that exercise them all say
+    `pytestmark = pytest.mark.usefixtures("kernels")`): "direct" as installed (the AVX2
+    direct convolution where the CPU has it, compiled loops for the rest), "native"
+    the compiled im2col/col2im/pooling loops only, "numpy" the NumPy loops only."""
+    if request.param != "numpy" and native.LIB is None:
+        pytest.skip("the compiled loops are not built (or GLASSNET_NATIVE=0)")
+    if request.param == "direct" and not native.DIRECT:
+        pytest.skip("no direct convolution on this CPU (needs AVX2 and FMA)")
+    if request.param != "direct":
+        monkeypatch.setattr(native, "DIRECT", False)
     if request.param == "numpy":
         monkeypatch.setattr(native, "LIB", None)
-    elif native.LIB is None:
-        pytest.skip("the compiled loops are not built (or GLASSNET_NATIVE=0)")
     return request.param

@@ -25,10 +25,11 @@ import numpy as np
 
 from .windows import _CORES, _MIN_PART_BYTES, in_parts
 
-__all__ = ["LIB", "supports", "im2col", "col2im", "col2im_rows", "max_pool",
-           "max_pool_backward"]
+__all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "max_pool",
+           "max_pool_backward", "direct", "padded", "pack_weight", "conv_direct",
+           "conv_weight_grad"]
 
-_VERSION = 2
+_VERSION = 3
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
@@ -37,6 +38,10 @@ _SIGNATURES = {   # argument types, in the order native_loops.h declares them
     "col2im_rows": [_P] + [_I] * 14 + [_P, _I, _I],
     "max_pool": [_P] + [_I] * 4 + [_I] * 12 + [_P, _P, _I, _I] + [_I] * 4,
     "max_pool_backward": [_P] + [_I] * 4 + [_P, _I, _I, _I, _I] + [_P] + [_I] * 4 + [_I] * 4,
+}
+_DIRECT_SIGNATURES = {   # float32 only (native_conv.h)
+    "conv_direct_f32": [_P] + [_I] * 4 + [_P, _P] + [_I] * 5 + [_P, _I, _I],
+    "conv_weight_grad_f32": [_P, _I, _P] + [_I] * 6 + [_P, _I, _I],
 }
 
 
@@ -55,10 +60,17 @@ def _load():
         for suffix in _SUFFIX.values():
             fn = getattr(lib, f"{name}_{suffix}")
             fn.argtypes, fn.restype = argtypes, None
+    for name, argtypes in _DIRECT_SIGNATURES.items():
+        fn = getattr(lib, name)
+        fn.argtypes, fn.restype = argtypes, None
+    lib.glassnet_direct_conv.restype = ctypes.c_int
     return lib
 
 
 LIB = _load()
+# the CPU can run the AVX2+FMA direct convolution (and GLASSNET_DIRECT_CONV is not 0)
+DIRECT = bool(LIB is not None and LIB.glassnet_direct_conv()
+              and os.environ.get("GLASSNET_DIRECT_CONV", "1") != "0")
 
 
 def supports(*arrays):
@@ -123,6 +135,81 @@ def col2im_rows(cols, pads, kernel, stride, dilation, out_hw, dx, n0, n1):
 
     in_parts(run, _split(n1 - n0, 1, cols.nbytes))
     return dx
+
+
+# ---------------------------------------------------------------- direct convolution
+
+_SLACK = 64        # zeros after the padded input: the kernels read up to kw + 15 past it
+OB = 6             # output channels per register block (native_conv.h)
+
+
+def direct(x, geom):
+    """Whether the direct convolution takes this one: float32, stride 1, dilation 1,
+    one group, padding of at most kernel-1 on every side (so that dL/dx is the same
+    kind of convolution), and kernels at most 32 wide (see _SLACK)."""
+    g = geom
+    return (DIRECT and LIB is not None and x.dtype == np.float32 and g.groups == 1
+            and g.stride == (1, 1) and g.dilation == (1, 1) and g.n > 0
+            and max(g.pads[:2]) < g.kernel[0] and max(g.pads[2:]) < g.kernel[1]
+            and g.kernel[1] <= 32)
+
+
+def padded(x, pads, workspace):
+    """x (C, N, H, W), any strides, zero-padded by pads = (top, bottom, left, right)
+    into a C-contiguous workspace array followed by _SLACK zeros (the kernels read a
+    little past the last row). Returns (buffer to give back, padded view)."""
+    c, n, h, w = x.shape
+    top, bottom, left, right = pads
+    shape = (c, n, h + top + bottom, w + left + right)
+    size = int(np.prod(shape))
+    buf = workspace.take((size + _SLACK,), x.dtype)
+    xp = buf[:size].reshape(shape)
+    xp[:, :, top:top + h, left:left + w] = x
+    xp[:, :, :top], xp[:, :, top + h:] = 0, 0
+    xp[:, :, top:top + h, :left], xp[:, :, top:top + h, left + w:] = 0, 0
+    buf[size:] = 0
+    return buf, xp
+
+
+def pack_weight(w):
+    """w (O, C, kh, kw) as the kernels read it: (ceil(O/6), C, kh, kw, 6), zero past O."""
+    o = w.shape[0]
+    blocks = -(-o // OB)
+    full = np.zeros((blocks * OB, *w.shape[1:]), np.float32)
+    full[:o] = w
+    return np.ascontiguousarray(full.reshape(blocks, OB, *w.shape[1:]).transpose(0, 2, 3, 4, 1))
+
+
+def conv_direct(xp, packed, bias, o, out):
+    """out (O, N, Ho, Wo) = the stride-1 convolution of the padded xp (from `padded`)
+    with the packed weight, plus bias (or None)."""
+    c, n, hp, wp = xp.shape
+    kh, kw = packed.shape[2:4]
+    ho, wo = out.shape[2:]
+    args = (xp.ctypes.data, c, n, hp, wp, packed.ctypes.data,
+            None if bias is None else bias.ctypes.data, o, kh, kw, ho, wo, out.ctypes.data)
+    in_parts(lambda part: LIB.conv_direct_f32(*args, part[0], part[1]),
+             _split(n, 1, out.nbytes * 4))
+    return out
+
+
+def conv_weight_grad(gy, xp, kernel, dw, workspace):
+    """dw (O, C*kh*kw) = dL/dW of the stride-1 convolution, from gy (O, N, Ho, Wo) and
+    the padded input xp (from `padded`)."""
+    c, n, hp, wp = xp.shape
+    o, _, ho, wo = gy.shape
+    width = -(-ho * wp // 8) * 8            # each image's rows at the padded width, rounded up
+    gw = workspace.take((o, n, width), np.float32)
+    rows = gw[:, :, :ho * wp].reshape(o, n, ho, wp)
+    rows[..., :wo] = gy
+    rows[..., wo:] = 0
+    gw[:, :, ho * wp:] = 0
+    args = (gw.ctypes.data, width, xp.ctypes.data, c, n, hp, wp, *kernel, dw.ctypes.data)
+    blocks = -(-o // 4)                           # the kernel takes 4 channels at a time
+    in_parts(lambda part: LIB.conv_weight_grad_f32(*args, 4 * part[0], min(o, 4 * part[1])),
+             _split(blocks, 1, gy.nbytes * 4))
+    workspace.give(gw)
+    return dw
 
 
 def _like_planes(x, hw, dtype):

@@ -239,6 +239,9 @@ class Conv(Function):
         g, ws = geom, WORKSPACE
         need_x, need_w = self.needs_input_grad[:2]
         xt = x.reshape(g.n, g.c, *g.in_hw).transpose(1, 0, 2, 3)        # C, N, H, W
+        self.direct = native.direct(x, g)
+        if self.direct:
+            return self._direct_forward(xt, weight, bias, g)
         cols = _im2col(xt, g, ws)
         w = weight.reshape(g.groups, g.o // g.groups, g.cols_shape[1])
         out = np.empty((g.o, g.n, *g.out_hw), x.dtype)       # returned: not a workspace array
@@ -264,9 +267,11 @@ class Conv(Function):
             gy = _swap01(grad, (g.n, g.o, g.hw), ws)
         gy3 = gy.reshape(g.groups, g.o // g.groups, g.m)
         gx = gw = gb = None
-        if need[0]:
+        if self.direct:
+            gx, gw = self._direct_backward(gy.reshape(g.o, g.n, *g.out_hw), g, ws)
+        if need[0] and not self.direct:
             gx = _input_grad(gy3, self.w, g, ws)
-        if need[1]:
+        if need[1] and not self.direct:
             gw = _weight_grad(gy3, self.cols.reshape(g.cols_shape), g)
         if len(need) == 3 and need[2]:
             gb = gy.reshape(g.o, g.m) @ np.ones(g.m, gy.dtype)     # a GEMV beats .sum(1) 5x
@@ -274,8 +279,44 @@ class Conv(Function):
             ws.give(gy)
         return gx, gw, gb
 
+    def _direct_forward(self, xt, weight, bias, g):
+        """The AVX2 direct convolution (native_conv.h): no patch matrix; backward keeps
+        the padded input instead, for dL/dW."""
+        ws = WORKSPACE
+        need_x, need_w = self.needs_input_grad[:2]
+        buf, xp = native.padded(xt, g.pads, ws)
+        out = np.empty((g.o, g.n, *g.out_hw), xt.dtype)
+        native.conv_direct(xp, native.pack_weight(weight.reshape(g.o, g.c, *g.kernel)), bias,
+                           g.o, out)
+        self.geom = g
+        self.weight = weight if need_x else None
+        self.xbuf, self.xp = (buf, xp) if need_w else (None, None)
+        if not need_w:
+            ws.give(buf)
+        return out.transpose(1, 0, 2, 3).reshape(g.out_shape)
+
+    def _direct_backward(self, gy, g, ws):
+        # dL/dW[o, c, p, q] = sum over (n, i, j) of dL/dY[o, n, i, j] xp[c, n, i+p, j+q];
+        # dL/dx = dL/dY padded by kernel-1-pad, convolved with W flipped, C and O swapped
+        need = self.needs_input_grad
+        gx = gw = None
+        if need[1]:
+            gw = native.conv_weight_grad(gy, self.xp, g.kernel, np.empty(
+                (g.o, g.c * g.kernel[0] * g.kernel[1]), gy.dtype), ws).reshape(g.w_shape)
+        if need[0]:
+            (kh, kw), (top, bottom, left, right) = g.kernel, g.pads
+            buf, gyp = native.padded(gy, (kh - 1 - top, kh - 1 - bottom, kw - 1 - left,
+                                          kw - 1 - right), ws)
+            w4 = self.weight.reshape(g.o, g.c, kh, kw)
+            flipped = w4[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)                  # C, O, kh, kw
+            dx = native.conv_direct(gyp, native.pack_weight(flipped), None, g.c,
+                                    np.empty((g.c, g.n, *g.in_hw), gy.dtype))
+            ws.give(buf)
+            gx = dx.transpose(1, 0, 2, 3).reshape(g.x_shape)
+        return gx, gw
+
     def release(self):
-        WORKSPACE.give(self.__dict__.get("cols"))
+        WORKSPACE.give(self.__dict__.get("cols"), self.__dict__.get("xbuf"))
         super().release()
 
 
@@ -363,8 +404,9 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
     tensors = (input, weight) if bias is None else (input, weight, bias)
     per_image = geom.cols_shape[0] * geom.cols_shape[1] * geom.hw * input.data.itemsize
     rows = max(1, _INFERENCE_COLS_BYTES // per_image)
-    if geom.n > 2 * rows and len(input.shape) == nd + 2 and not (
-            is_grad_enabled() and any(t.requires_grad for t in tensors)):
+    graph = is_grad_enabled() and any(t.requires_grad for t in tensors)
+    if (geom.n > 2 * rows and len(input.shape) == nd + 2 and not graph
+            and not native.direct(input.data, geom)):   # the direct kernel needs no slices
         return _sliced_conv(op, input, tensors[1:], geom, rows,
                             (stride, padding, dilation, int(groups)))
     return Conv.apply(*tensors, geom=geom)

