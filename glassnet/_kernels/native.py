@@ -23,25 +23,26 @@ import os
 
 import numpy as np
 
-from .windows import _CORES, _MIN_PART_BYTES, in_parts
+from .windows import _CORES, _MIN_PART_BYTES, _PARTS_PER_CORE, in_parts
 
 __all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "max_pool",
            "max_pool_backward", "direct", "padded", "pack_weight", "conv_direct",
            "conv_weight_grad"]
 
-_VERSION = 3
+_VERSION = 4
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
     "im2col": [_P] + [_I] * 4 + [_I] * 13 + [_P] + [_I] * 4,
     "col2im": [_P] + [_I] * 13 + [_P] + [_I] * 4,
     "col2im_rows": [_P] + [_I] * 14 + [_P, _I, _I],
+    "pad_copy": [_P] + [_I] * 11 + [_P] + [_I] * 4,
     "max_pool": [_P] + [_I] * 4 + [_I] * 12 + [_P, _P, _I, _I] + [_I] * 4,
     "max_pool_backward": [_P] + [_I] * 4 + [_P, _I, _I, _I, _I] + [_P] + [_I] * 4 + [_I] * 4,
 }
 _DIRECT_SIGNATURES = {   # float32 only (native_conv.h)
     "conv_direct_f32": [_P] + [_I] * 4 + [_P, _P] + [_I] * 5 + [_P, _I, _I],
-    "conv_weight_grad_f32": [_P, _I, _P] + [_I] * 6 + [_P, _I, _I],
+    "conv_weight_grad_f32": [_P, _I, _I, _P] + [_I] * 6 + [_P, _I, _I],
 }
 
 
@@ -88,10 +89,11 @@ def _steps(a):
 
 
 def _split(a, b, nbytes):
-    """[(a0, a1, b0, b1)]: up to _CORES disjoint blocks of the leading axes (a, b), cut
-    along the longer one; one block when the work is too small to share."""
-    n = min(_CORES, max(1, nbytes // _MIN_PART_BYTES), max(a, b))
-    if n < 2:
+    """[(a0, a1, b0, b1)]: up to _PARTS_PER_CORE*_CORES disjoint blocks of the leading
+    axes (a, b), cut along the longer one; one block when the work is too small to
+    share (in_parts hands the blocks out as threads come free)."""
+    n = min(_PARTS_PER_CORE * _CORES, max(1, nbytes // _MIN_PART_BYTES), max(a, b))
+    if _CORES < 2 or n < 2:
         return [(0, a, 0, b)]
     if a >= b:
         return [(a * i // n, a * (i + 1) // n, 0, b) for i in range(n)]
@@ -164,9 +166,9 @@ def padded(x, pads, workspace):
     size = int(np.prod(shape))
     buf = workspace.take((size + _SLACK,), x.dtype)
     xp = buf[:size].reshape(shape)
-    xp[:, :, top:top + h, left:left + w] = x
-    xp[:, :, :top], xp[:, :, top + h:] = 0, 0
-    xp[:, :, top:top + h, :left], xp[:, :, top:top + h, left + w:] = 0, 0
+    fn = _fn("pad_copy", x.dtype)
+    args = (x.ctypes.data, *_steps(x), n, h, w, top, left, *shape[2:], xp.ctypes.data)
+    in_parts(lambda part: fn(*args, *part), _split(c, n, xp.nbytes))
     buf[size:] = 0
     return buf, xp
 
@@ -193,22 +195,19 @@ def conv_direct(xp, packed, bias, o, out):
     return out
 
 
-def conv_weight_grad(gy, xp, kernel, dw, workspace):
-    """dw (O, C*kh*kw) = dL/dW of the stride-1 convolution, from gy (O, N, Ho, Wo) and
-    the padded input xp (from `padded`)."""
+def conv_weight_grad(gw, ho, xp, kernel, dw):
+    """dw (O, C*kh*kw) = dL/dW of the stride-1 convolution from the padded input xp (from
+    `padded`) and dL/dY as `gw`: an (O, N, R, Wp) view, each image's Ho rows of dL/dY
+    starting at its first element, with rows as wide as xp's and zeros past the Wo
+    values of each (dL/dY widened, or padded for dL/dx when that makes rows of Wp)."""
     c, n, hp, wp = xp.shape
-    o, _, ho, wo = gy.shape
-    width = -(-ho * wp // 8) * 8            # each image's rows at the padded width, rounded up
-    gw = workspace.take((o, n, width), np.float32)
-    rows = gw[:, :, :ho * wp].reshape(o, n, ho, wp)
-    rows[..., :wo] = gy
-    rows[..., wo:] = 0
-    gw[:, :, ho * wp:] = 0
-    args = (gw.ctypes.data, width, xp.ctypes.data, c, n, hp, wp, *kernel, dw.ctypes.data)
+    o = gw.shape[0]
+    stride = gw.strides[1] // gw.itemsize
+    args = (gw.ctypes.data, stride, ho * wp, xp.ctypes.data, c, n, hp, wp, *kernel,
+            dw.ctypes.data)
     blocks = -(-o // 4)                           # the kernel takes 4 channels at a time
     in_parts(lambda part: LIB.conv_weight_grad_f32(*args, 4 * part[0], min(o, 4 * part[1])),
-             _split(blocks, 1, gy.nbytes * 4))
-    workspace.give(gw)
+             _split(blocks, 1, o * n * stride * 16))
     return dw
 
 

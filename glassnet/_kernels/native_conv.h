@@ -79,20 +79,38 @@ void conv_direct_f32(const float *xp, i64 C, i64 N, i64 Hp, i64 Wp, const float 
 
 /* dL/dW[o, c, p, q] = sum_{n,i,j} gy[o, n, i, j] * xp[c, n, i + p, j + q]
  *
- * dL/dY comes as gw (O, N, P) C-contiguous: each image's Ho rows widened to the padded
- * width Wp with zeros (and zeros up to P, a multiple of 8). Then output position
- * f = i*Wp + j reads xp at f + p*Wp + q: one long contiguous run per image and tap,
- * 8 positions per step, no masks (the zero columns add nothing). xp (C, N, Hp, Wp)
- * C-contiguous, followed by kw + 6 zeros that the last steps read. dw (O, C*kh*kw)
- * C-contiguous; rows [o0, o1) are written. Four output channels x three taps in
- * twelve registers; the images NCH at a time, every block over them, so that what
- * the blocks read stays in cache; each block's sum is added to dw. */
+ * dL/dY comes as gw: (O, N) images S floats apart, each holding P = Ho*Wp values, its
+ * rows widened to the padded width Wp with zeros (a widened copy, or dL/dY padded for
+ * dL/dx when that has rows of Wp too). Then output position f = i*Wp + j reads xp at
+ * f + p*Wp + q: one long contiguous run per image and tap, 8 positions per step (the
+ * zero columns add nothing; the last step of an image loads gw through a mask). xp
+ * (C, N, Hp, Wp) C-contiguous, followed by kw + 6 zeros that the last steps read.
+ * dw (O, C*kh*kw) C-contiguous; rows [o0, o1) are written. Four output channels x
+ * three taps in twelve registers; the images NCH at a time, every block over them,
+ * so that what the blocks read stays in cache; each block's sum is added to dw. */
 #define NCH 4
-__attribute__((target("avx2,fma")))
-void conv_weight_grad_f32(const float *gw, i64 P, const float *xp, i64 C, i64 N, i64 Hp,
-                          i64 Wp, i64 kh, i64 kw, float *dw, i64 o0, i64 o1)
+
+/* One step of 8 positions: four channels' dL/dY times three taps' inputs. */
+static inline __attribute__((target("avx2,fma"), always_inline)) void
+weight_grad_step(__m256 acc[4][TB], __m256 g0, __m256 g1, __m256 g2, __m256 g3,
+                 const float *x, const i64 *off)
 {
-    const i64 taps = C * kh * kw, image = Hp * Wp;
+    for (int k = 0; k < TB; k++) {
+        const __m256 xv = _mm256_loadu_ps(x + off[k]);
+        acc[0][k] = _mm256_fmadd_ps(g0, xv, acc[0][k]);
+        acc[1][k] = _mm256_fmadd_ps(g1, xv, acc[1][k]);
+        acc[2][k] = _mm256_fmadd_ps(g2, xv, acc[2][k]);
+        acc[3][k] = _mm256_fmadd_ps(g3, xv, acc[3][k]);
+    }
+}
+
+__attribute__((target("avx2,fma")))
+void conv_weight_grad_f32(const float *gw, i64 S, i64 P, const float *xp, i64 C, i64 N,
+                          i64 Hp, i64 Wp, i64 kh, i64 kw, float *dw, i64 o0, i64 o1)
+{
+    const i64 taps = C * kh * kw, image = Hp * Wp, tail = P % 8 ? P % 8 : 8;
+    const int bits[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    const __m256i mask = _mm256_loadu_si256((const __m256i *)(bits + 8 - tail));
     memset(dw + o0 * taps, 0, (o1 - o0) * taps * sizeof(float));
     for (i64 na = 0; na < N; na += NCH) {
         const i64 nb = N - na < NCH ? N : na + NCH;
@@ -114,18 +132,17 @@ void conv_weight_grad_f32(const float *gw, i64 P, const float *xp, i64 C, i64 N,
                     const float *x = xp + n * image;
                     const float *g[4];
                     for (int o = 0; o < 4; o++)
-                        g[o] = gw + ((oa + (o < no ? o : 0)) * N + n) * P;
-                    for (i64 f = 0; f < P; f += 8) {
-                        const __m256 g0 = _mm256_loadu_ps(g[0] + f), g1 = _mm256_loadu_ps(g[1] + f);
-                        const __m256 g2 = _mm256_loadu_ps(g[2] + f), g3 = _mm256_loadu_ps(g[3] + f);
-                        for (int k = 0; k < TB; k++) {
-                            const __m256 xv = _mm256_loadu_ps(x + off[k] + f);
-                            acc[0][k] = _mm256_fmadd_ps(g0, xv, acc[0][k]);
-                            acc[1][k] = _mm256_fmadd_ps(g1, xv, acc[1][k]);
-                            acc[2][k] = _mm256_fmadd_ps(g2, xv, acc[2][k]);
-                            acc[3][k] = _mm256_fmadd_ps(g3, xv, acc[3][k]);
-                        }
-                    }
+                        g[o] = gw + ((oa + (o < no ? o : 0)) * N + n) * S;
+                    i64 f = 0;
+                    for (; f + 8 <= P; f += 8)
+                        weight_grad_step(acc, _mm256_loadu_ps(g[0] + f),
+                                         _mm256_loadu_ps(g[1] + f), _mm256_loadu_ps(g[2] + f),
+                                         _mm256_loadu_ps(g[3] + f), x + f, off);
+                    if (f < P)        /* the image's last positions: the rest of gw is masked */
+                        weight_grad_step(acc, _mm256_maskload_ps(g[0] + f, mask),
+                                         _mm256_maskload_ps(g[1] + f, mask),
+                                         _mm256_maskload_ps(g[2] + f, mask),
+                                         _mm256_maskload_ps(g[3] + f, mask), x + f, off);
                 }
                 for (int o = 0; o < no; o++)
                     for (int k = 0; k < nt; k++) {

@@ -262,16 +262,16 @@ class Conv(Function):
         g, ws = self.geom, WORKSPACE
         need = self.needs_input_grad
         gy = grad.reshape(g.n, g.o, *g.out_hw).transpose(1, 0, 2, 3)      # O, N, Ho, Wo
+        if self.direct:                    # reads dL/dY in whatever layout it comes
+            return self._direct_backward(gy, g, ws)
         copied = not gy.flags.c_contiguous
         if copied:
             gy = _swap01(grad, (g.n, g.o, g.hw), ws)
         gy3 = gy.reshape(g.groups, g.o // g.groups, g.m)
         gx = gw = gb = None
-        if self.direct:
-            gx, gw = self._direct_backward(gy.reshape(g.o, g.n, *g.out_hw), g, ws)
-        if need[0] and not self.direct:
+        if need[0]:
             gx = _input_grad(gy3, self.w, g, ws)
-        if need[1] and not self.direct:
+        if need[1]:
             gw = _weight_grad(gy3, self.cols.reshape(g.cols_shape), g)
         if len(need) == 3 and need[2]:
             gb = gy.reshape(g.o, g.m) @ np.ones(g.m, gy.dtype)     # a GEMV beats .sum(1) 5x
@@ -297,23 +297,41 @@ class Conv(Function):
 
     def _direct_backward(self, gy, g, ws):
         # dL/dW[o, c, p, q] = sum over (n, i, j) of dL/dY[o, n, i, j] xp[c, n, i+p, j+q];
-        # dL/dx = dL/dY padded by kernel-1-pad, convolved with W flipped, C and O swapped
+        # dL/dx = dL/dY padded by kernel-1-pad, convolved with W flipped, C and O swapped;
+        # dL/db = dL/dY summed over the batch and every position
         need = self.needs_input_grad
-        gx = gw = None
-        if need[1]:
-            gw = native.conv_weight_grad(gy, self.xp, g.kernel, np.empty(
-                (g.o, g.c * g.kernel[0] * g.kernel[1]), gy.dtype), ws).reshape(g.w_shape)
+        gx = gw = gb = None
+        (kh, kw), (top, bottom, left, right) = g.kernel, g.pads
+        (ho, wo), wp = g.out_hw, g.padded_hw[1]
+        gbuf = None
         if need[0]:
-            (kh, kw), (top, bottom, left, right) = g.kernel, g.pads
-            buf, gyp = native.padded(gy, (kh - 1 - top, kh - 1 - bottom, kw - 1 - left,
-                                          kw - 1 - right), ws)
+            gbuf, gyp = native.padded(gy, (kh - 1 - top, kh - 1 - bottom, kw - 1 - left,
+                                           kw - 1 - right), ws)
+        if need[1] or (len(need) == 3 and need[2]):
+            # conv_weight_grad and the bias sum read dL/dY in rows as wide as xp's, zeros
+            # on the right: the padded dL/dY has them when its rows are that wide ('same'
+            # padding), else a widened copy is made
+            if gbuf is not None and gyp.shape[3] == wp:
+                start = (kh - 1 - top) * wp + kw - 1 - left
+                rows = gyp.reshape(g.o, g.n, -1)[:, :, start:start + ho * wp]
+                buf = None
+            else:
+                buf, wide = native.padded(gy, (0, 0, 0, wp - wo), ws)
+                rows = wide.reshape(g.o, g.n, ho * wp)
+            if need[1]:
+                gw = native.conv_weight_grad(rows, ho, self.xp, g.kernel, np.empty(
+                    (g.o, g.c * kh * kw), gy.dtype)).reshape(g.w_shape)
+            if len(need) == 3 and need[2]:
+                gb = (rows @ np.ones(rows.shape[2], gy.dtype)).sum(axis=1)  # GEMVs: 5x .sum
+            ws.give(buf)
+        if need[0]:
             w4 = self.weight.reshape(g.o, g.c, kh, kw)
             flipped = w4[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)                  # C, O, kh, kw
             dx = native.conv_direct(gyp, native.pack_weight(flipped), None, g.c,
                                     np.empty((g.c, g.n, *g.in_hw), gy.dtype))
-            ws.give(buf)
+            ws.give(gbuf)
             gx = dx.transpose(1, 0, 2, 3).reshape(g.x_shape)
-        return gx, gw
+        return gx, gw, gb
 
     def release(self):
         WORKSPACE.give(self.__dict__.get("cols"), self.__dict__.get("xbuf"))

@@ -278,7 +278,7 @@ def test_conv_input_layout_does_not_change_the_result():
 
 def test_threaded_im2col_and_col2im_match_one_thread(monkeypatch):
     """Big enough to be split over the kernel thread pool: same result as one thread."""
-    from glassnet._kernels import windows
+    from glassnet._kernels import native, windows
     x = gn.tensor(np.random.default_rng(4).standard_normal((16, 8, 20, 20)).astype(np.float32),
                   requires_grad=True)
     w = gn.tensor(np.random.default_rng(5).standard_normal((4, 8, 5, 5)).astype(np.float32),
@@ -286,11 +286,12 @@ def test_threaded_im2col_and_col2im_match_one_thread(monkeypatch):
     results = []
     for cores in (1, 2):
         monkeypatch.setattr(windows, "_CORES", cores)
+        monkeypatch.setattr(native, "_CORES", cores)
         x.grad = w.grad = None
         y = gn.conv2d(x, w, padding=2)
         y.sum().backward()
         results.append((y.data.copy(), x.grad.data, w.grad.data))
-    assert len(windows._parts((8, 16), 1 << 22)) == 2
+    assert len(windows._parts((8, 16), 1 << 22)) == 2 * windows._PARTS_PER_CORE
     for got, want in zip(results[1], results[0]):
         np.testing.assert_array_equal(got, want)
 

@@ -120,11 +120,25 @@ def test_parts_on_threads_give_the_same_result(monkeypatch):
     back = native.col2im(whole, pads, kernel, (1, 1), (1, 1), out_hw, np.empty_like(x))
     monkeypatch.setattr(native, "_MIN_PART_BYTES", 1)
     monkeypatch.setattr(native, "_CORES", 3)
-    assert len(native._split(6, 5, 10 ** 6)) == 3
+    assert len(native._split(6, 5, 10 ** 6)) == 6         # one row of 6 each
     parts = native.im2col(x, pads, kernel, (1, 1), (1, 1), out_hw, np.empty_like(whole))
     np.testing.assert_array_equal(parts, whole)
     np.testing.assert_array_equal(native.col2im(whole, pads, kernel, (1, 1), (1, 1), out_hw,
                                                 np.empty_like(x)), back)
+
+
+def test_in_parts_runs_every_part_once_and_reports_errors():
+    from glassnet._kernels.windows import in_parts
+    seen = []
+    in_parts(seen.append, list(range(50)))
+    assert sorted(seen) == list(range(50))
+
+    def fail_on_7(i):
+        if i == 7:
+            raise ValueError("part 7")
+    with pytest.raises(ValueError, match="part 7"):
+        in_parts(fail_on_7, list(range(20)))
+    in_parts(seen.append, [1, 2])                      # the pool is still usable
 
 
 def test_split_covers_the_leading_axes_once(monkeypatch):
