@@ -27,7 +27,11 @@ int glassnet_direct_conv(void)
  * xp (C, N, Hp, Wp) C-contiguous, already padded, followed by at least 16 readable
  * floats (the last block of columns reads past its row; those lanes are dropped).
  * wp: the weight packed as (ceil(O/6), C, kh, kw, 6), zero beyond O. b may be NULL.
- * y (O, N, Ho, Wo) C-contiguous; images [n0, n1) are written. */
+ * y (O, N, Ho, Wo) C-contiguous; images [n0, n1) are written.
+ *
+ * A row of output goes in blocks of 16 columns x 6 channels, twelve accumulators with
+ * each x vector used 6 times; its last 8 or fewer columns in a block of 8 x 6, so that
+ * an 8- or 24-wide row computes no lanes it drops. */
 __attribute__((target("avx2,fma")))
 void conv_direct_f32(const float *xp, i64 C, i64 N, i64 Hp, i64 Wp, const float *wp,
                      const float *b, i64 O, i64 kh, i64 kw, i64 Ho, i64 Wo, float *y,
@@ -35,46 +39,64 @@ void conv_direct_f32(const float *xp, i64 C, i64 N, i64 Hp, i64 Wp, const float 
 {
     const i64 blocks = (O + OB - 1) / OB, taps = kh * kw;
     for (i64 n = n0; n < n1; n++)
-        for (i64 ob = 0; ob < blocks; ob++)
+        for (i64 ob = 0; ob < blocks; ob++) {
+            const float *wb = wp + ob * C * taps * OB;
+            const i64 o0 = ob * OB, no = O - o0 < OB ? O - o0 : OB;
             for (i64 i = 0; i < Ho; i++)
                 for (i64 j0 = 0; j0 < Wo; j0 += 16) {
-                    __m256 acc[OB][2];
-                    for (int o = 0; o < OB; o++) {
-                        const i64 oo = ob * OB + o;
-                        acc[o][0] = acc[o][1] = _mm256_set1_ps(b && oo < O ? b[oo] : 0.f);
-                    }
-                    const float *wb = wp + ob * C * taps * OB;
-                    for (i64 c = 0; c < C; c++) {
-                        const float *xc = xp + ((c * N + n) * Hp + i) * Wp + j0;
-                        const float *wc = wb + c * taps * OB;
-                        for (i64 p = 0; p < kh; p++) {
-                            const float *xr = xc + p * Wp, *wr = wc + p * kw * OB;
-                            for (i64 q = 0; q < kw; q++) {
-                                const __m256 x0 = _mm256_loadu_ps(xr + q);
-                                const __m256 x1 = _mm256_loadu_ps(xr + q + 8);
-                                const float *wq = wr + q * OB;
-                                for (int o = 0; o < OB; o++) {
-                                    const __m256 w = _mm256_broadcast_ss(wq + o);
-                                    acc[o][0] = _mm256_fmadd_ps(w, x0, acc[o][0]);
-                                    acc[o][1] = _mm256_fmadd_ps(w, x1, acc[o][1]);
+                    float rows[OB][16];
+                    const i64 left = Wo - j0 < 16 ? Wo - j0 : 16;
+                    if (left > 8) {
+                        __m256 a[OB][2];
+                        for (int o = 0; o < OB; o++)
+                            a[o][0] = a[o][1] = _mm256_set1_ps(b && o < no ? b[o0 + o] : 0.f);
+                        for (i64 c = 0; c < C; c++) {
+                            const float *xc = xp + ((c * N + n) * Hp + i) * Wp + j0;
+                            const float *wc = wb + c * taps * OB;
+                            for (i64 p = 0; p < kh; p++) {
+                                const float *xr = xc + p * Wp, *wr = wc + p * kw * OB;
+                                for (i64 q = 0; q < kw; q++) {
+                                    const __m256 x0 = _mm256_loadu_ps(xr + q);
+                                    const __m256 x1 = _mm256_loadu_ps(xr + q + 8);
+                                    const float *wq = wr + q * OB;
+                                    for (int o = 0; o < OB; o++) {
+                                        const __m256 w = _mm256_broadcast_ss(wq + o);
+                                        a[o][0] = _mm256_fmadd_ps(w, x0, a[o][0]);
+                                        a[o][1] = _mm256_fmadd_ps(w, x1, a[o][1]);
+                                    }
                                 }
                             }
                         }
-                    }
-                    const i64 left = Wo - j0;
-                    for (int o = 0; o < OB && ob * OB + o < O; o++) {
-                        float *out = y + (((ob * OB + o) * N + n) * Ho + i) * Wo + j0;
-                        if (left >= 16) {
-                            _mm256_storeu_ps(out, acc[o][0]);
-                            _mm256_storeu_ps(out + 8, acc[o][1]);
-                        } else {
-                            float row[16];
-                            _mm256_storeu_ps(row, acc[o][0]);
-                            _mm256_storeu_ps(row + 8, acc[o][1]);
-                            memcpy(out, row, left * sizeof(float));
+                        for (int o = 0; o < OB; o++) {
+                            _mm256_storeu_ps(rows[o], a[o][0]);
+                            _mm256_storeu_ps(rows[o] + 8, a[o][1]);
                         }
+                    } else {
+                        __m256 a[OB];
+                        for (int o = 0; o < OB; o++)
+                            a[o] = _mm256_set1_ps(b && o < no ? b[o0 + o] : 0.f);
+                        for (i64 c = 0; c < C; c++) {
+                            const float *xc = xp + ((c * N + n) * Hp + i) * Wp + j0;
+                            const float *wc = wb + c * taps * OB;
+                            for (i64 p = 0; p < kh; p++) {
+                                const float *xr = xc + p * Wp, *wr = wc + p * kw * OB;
+                                for (i64 q = 0; q < kw; q++) {
+                                    const __m256 x0 = _mm256_loadu_ps(xr + q);
+                                    const float *wq = wr + q * OB;
+                                    for (int o = 0; o < OB; o++)
+                                        a[o] = _mm256_fmadd_ps(_mm256_broadcast_ss(wq + o), x0,
+                                                               a[o]);
+                                }
+                            }
+                        }
+                        for (int o = 0; o < OB; o++)
+                            _mm256_storeu_ps(rows[o], a[o]);
                     }
+                    for (i64 o = 0; o < no; o++)
+                        memcpy(y + (((o0 + o) * N + n) * Ho + i) * Wo + j0, rows[o],
+                               left * sizeof(float));
                 }
+        }
 }
 
 /* dL/dW[o, c, p, q] = sum_{n,i,j} gy[o, n, i, j] * xp[c, n, i + p, j + q]

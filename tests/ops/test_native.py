@@ -196,6 +196,7 @@ DIRECT_CASES = [  # (N, C, O, H, W, kh, kw, padding): row tails, O not a multipl
     (5, 2, 9, 17, 23, 3, 3, 1),
     (2, 4, 13, 8, 8, 1, 1, 0),
     (1, 3, 2, 5, 40, 5, 1, (2, 0)),
+    (2, 3, 8, 6, 26, 3, 3, 0),                 # 24 wide: a block of 16 and one of 8
 ]
 
 
@@ -233,4 +234,7 @@ def test_direct_convolution_is_not_used_where_it_does_not_apply(monkeypatch):
         w = gn.randn(4, 4 // kw.get("groups", 1), 3, 3)
         gn.nn.functional.conv2d(x, w, **kw)
     gn.nn.functional.conv2d(x.double(), gn.randn(4, 4, 3, 3).double())
+    gn.nn.functional.conv2d(x, gn.randn(64, 4, 3, 3))      # 7 wide, 64 channels: im2col
     assert calls == []
+    gn.nn.functional.conv2d(x, gn.randn(32, 4, 3, 3))
+    assert len(calls) == 1
