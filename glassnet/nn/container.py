@@ -1,6 +1,12 @@
 """Modules that hold modules: Sequential, ModuleList, ModuleDict."""
 from collections import OrderedDict
 
+import numpy as np
+
+from ..autograd.grad_mode import is_grad_enabled
+from .activation import ReLU
+from .conv import Conv1d, Conv2d
+from .linear import Linear
 from .module import Module
 
 
@@ -21,8 +27,17 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, input):
+        # Without a graph, a ReLU straight after a Linear or Conv layer rectifies that
+        # layer's fresh output in place: one pass over it, no new array (the values are
+        # the same; hooks on either module turn this off, so a hook never sees it change)
+        fuse = not is_grad_enabled()
+        previous = None
         for module in self._modules.values():
-            input = module(input)
+            if fuse and _rectifies_in_place(previous, module):
+                np.maximum(input.data, 0, out=input.data)
+            else:
+                input = module(input)
+            previous = module
         return input
 
     def append(self, module):
@@ -130,3 +145,11 @@ def _check_index(index, length, owner):
     if not -length <= index < length:
         raise IndexError(f"{owner}: index {index} is out of range for {length} modules")
     return index % length
+
+
+def _rectifies_in_place(previous, module):
+    """Whether `module` is a plain ReLU whose input is the output `previous` (a plain
+    Linear/Conv layer, which always returns a new array) just made, with no hooks."""
+    return (type(module) is ReLU and type(previous) in (Linear, Conv1d, Conv2d)
+            and not (module._forward_hooks or module._forward_pre_hooks
+                     or previous._forward_hooks))
