@@ -25,11 +25,11 @@ import numpy as np
 
 from .windows import _CORES, _MIN_PART_BYTES, _PARTS_PER_CORE, in_parts
 
-__all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "max_pool",
+__all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias_relu", "max_pool",
            "max_pool_backward", "direct", "padded", "pack_weight", "conv_direct",
            "conv_weight_grad"]
 
-_VERSION = 4
+_VERSION = 5
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
@@ -37,6 +37,7 @@ _SIGNATURES = {   # argument types, in the order native_loops.h declares them
     "col2im": [_P] + [_I] * 13 + [_P] + [_I] * 4,
     "col2im_rows": [_P] + [_I] * 14 + [_P, _I, _I],
     "pad_copy": [_P] + [_I] * 11 + [_P] + [_I] * 4,
+    "bias_relu": [_P, _P, _I, _I, _I],
     "max_pool": [_P] + [_I] * 4 + [_I] * 12 + [_P, _P, _I, _I] + [_I] * 4,
     "max_pool_backward": [_P] + [_I] * 4 + [_P, _I, _I, _I, _I] + [_P] + [_I] * 4 + [_I] * 4,
 }
@@ -216,6 +217,15 @@ def conv_weight_grad(gw, ho, xp, kernel, dw):
     in_parts(lambda part: LIB.conv_weight_grad_f32(*args, 4 * part[0], min(o, 4 * part[1])),
              _split(blocks, 1, o * n * stride * 16))
     return dw
+
+
+def bias_relu(y, b):
+    """y = max(y + b, 0) in place, y (rows, cols) C-contiguous, b (cols,) or None."""
+    rows, cols = y.shape
+    fn = _fn("bias_relu", y.dtype)
+    args = (y.ctypes.data, None if b is None else b.ctypes.data, cols)
+    in_parts(lambda part: fn(*args, part[0], part[1]), _split(rows, 1, y.nbytes))
+    return y
 
 
 def _like_planes(x, hw, dtype):

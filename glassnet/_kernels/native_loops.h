@@ -297,3 +297,17 @@ void NAME(pad_copy)(const T *x, i64 xc, i64 xn, i64 xh, i64 xw, i64 N, i64 H, i6
             memset(out + (top + H) * Wp, 0, (Hp - top - H) * Wp * sizeof(T));
         }
 }
+
+/* y[r, :] = max(y[r, :] + b, 0) for rows [r0, r1) of y (rows, cols) C-contiguous: a
+ * Linear layer's bias and the ReLU after it in one pass (b may be NULL). `v < 0 ? 0 : v`
+ * keeps NaN, as np.maximum(v, 0) does. */
+void NAME(bias_relu)(T *y, const T *b, i64 cols, i64 r0, i64 r1)
+{
+    for (i64 r = r0; r < r1; r++) {
+        T *row = y + r * cols;
+        for (i64 c = 0; c < cols; c++) {
+            const T v = row[c] + (b ? b[c] : 0);
+            row[c] = v < 0 ? 0 : v;
+        }
+    }
+}

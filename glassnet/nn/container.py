@@ -3,7 +3,9 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .._kernels import native
 from ..autograd.grad_mode import is_grad_enabled
+from . import functional as F
 from .activation import ReLU
 from .conv import Conv1d, Conv2d
 from .linear import Linear
@@ -27,17 +29,20 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, input):
-        # Without a graph, a ReLU straight after a Linear or Conv layer rectifies that
-        # layer's fresh output in place: one pass over it, no new array (the values are
-        # the same; hooks on either module turn this off, so a hook never sees it change)
+        # Without a graph, a ReLU straight after a Linear or Conv layer is fused into it:
+        # the layer's fresh output is rectified in place (for Linear, together with its
+        # bias, in one pass). The values are the same; hooks on either module turn this
+        # off, so that a hook never sees an output change.
+        modules = list(self._modules.values())
         fuse = not is_grad_enabled()
-        previous = None
-        for module in self._modules.values():
-            if fuse and _rectifies_in_place(previous, module):
-                np.maximum(input.data, 0, out=input.data)
+        i = 0
+        while i < len(modules):
+            if fuse and i + 1 < len(modules) and _fusable(modules[i], modules[i + 1]):
+                input = _layer_then_relu(modules[i], input)
+                i += 2
             else:
-                input = module(input)
-            previous = module
+                input = modules[i](input)
+                i += 1
         return input
 
     def append(self, module):
@@ -147,9 +152,26 @@ def _check_index(index, length, owner):
     return index % length
 
 
-def _rectifies_in_place(previous, module):
-    """Whether `module` is a plain ReLU whose input is the output `previous` (a plain
-    Linear/Conv layer, which always returns a new array) just made, with no hooks."""
-    return (type(module) is ReLU and type(previous) in (Linear, Conv1d, Conv2d)
+def _fusable(layer, module):
+    """Whether `module` is a plain ReLU after a plain Linear/Conv layer (which always
+    returns a new array), neither with hooks."""
+    return (type(module) is ReLU and type(layer) in (Linear, Conv1d, Conv2d)
             and not (module._forward_hooks or module._forward_pre_hooks
-                     or previous._forward_hooks))
+                     or layer._forward_hooks or layer._forward_pre_hooks))
+
+
+def _layer_then_relu(layer, x):
+    """relu(layer(x)) without a graph, the ReLU done in place on the layer's output."""
+    if type(layer) is Linear and x.ndim == 2 and native.supports(x.data) \
+            and x.dtype == layer.weight.dtype:
+        y = F.linear(x, layer.weight)                        # the bias goes with the ReLU
+        if y.data.flags.c_contiguous:
+            native.bias_relu(y.data, None if layer.bias is None else layer.bias.data)
+            return y
+        if layer.bias is not None:
+            y.data += layer.bias.data
+        np.maximum(y.data, 0, out=y.data)
+        return y
+    y = layer(x)
+    np.maximum(y.data, 0, out=y.data)
+    return y

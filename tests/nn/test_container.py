@@ -27,3 +27,16 @@ def test_sequential_in_place_relu_never_changes_what_a_hook_saw():
         y = model(gn.randn(4, 6))
     assert (y.numpy() >= 0).all()
     assert (seen[0].numpy() < 0).any()            # the hooked output was left as it was
+
+
+def test_fused_linear_and_relu_keep_nan_and_work_without_bias():
+    gn.manual_seed(0)
+    for bias in (True, False):
+        model = gn.nn.Sequential(gn.nn.Linear(4, 300, bias=bias), gn.nn.ReLU())
+        x = gn.randn(50, 4)
+        x.data[3, 1] = np.nan
+        with gn.no_grad():
+            fused = model(x).numpy()
+        plain = model[1](model[0](x)).detach().numpy()
+        np.testing.assert_array_equal(fused, plain)          # NaN rows compare equal too
+        assert np.isnan(fused[3]).all() and (fused[~np.isnan(fused)] >= 0).all()

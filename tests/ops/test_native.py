@@ -156,7 +156,9 @@ def test_the_install_builds_the_compiled_loops():
     # everything would still work, only slower: say so here instead.
     if os.environ.get("GLASSNET_NATIVE") == "0":
         pytest.skip("GLASSNET_NATIVE=0 turns the compiled loops off")
-    assert native.LIB is not None, "glassnet._kernels._native was not built"
+    assert native.LIB is not None, (
+        "glassnet._kernels._native was not built: install a C compiler and the Python "
+        "headers (Debian: gcc, python3-dev), then `pip install -e .` again")
 
 
 def test_glassnet_native_0_turns_them_off():
