@@ -42,20 +42,24 @@ static inline i64 end_inside(i64 start, i64 step, i64 size, i64 n)
 
 #define T float
 #define NAME(f) f##_f32
+#define SQRT sqrtf
 #include "native_loops.h"
 #undef T
 #undef NAME
+#undef SQRT
 
 #define T double
 #define NAME(f) f##_f64
+#define SQRT sqrt
 #include "native_loops.h"
 #undef T
 #undef NAME
+#undef SQRT
 
 #include "native_conv.h"
 
 /* The ABI version: native.py refuses a library whose functions it does not know. */
-int glassnet_native_version(void) { return 5; }
+int glassnet_native_version(void) { return 6; }
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native",
                                     "glassnet's compiled loops, called through ctypes.", -1, NULL};

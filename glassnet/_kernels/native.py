@@ -25,11 +25,11 @@ import numpy as np
 
 from .windows import _CORES, _MIN_PART_BYTES, _PARTS_PER_CORE, in_parts
 
-__all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias_relu", "max_pool",
-           "max_pool_backward", "direct", "padded", "pack_weight", "conv_direct",
+__all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias_relu", "adam",
+           "max_pool", "max_pool_backward", "direct", "padded", "pack_weight", "conv_direct",
            "conv_weight_grad"]
 
-_VERSION = 5
+_VERSION = 6
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
@@ -38,6 +38,7 @@ _SIGNATURES = {   # argument types, in the order native_loops.h declares them
     "col2im_rows": [_P] + [_I] * 14 + [_P, _I, _I],
     "pad_copy": [_P] + [_I] * 11 + [_P] + [_I] * 4,
     "bias_relu": [_P, _P, _I, _I, _I],
+    "adam": [_P] * 5 + [None] * 6 + [_I, _I],          # None: the float type, set in _load
     "max_pool": [_P] + [_I] * 4 + [_I] * 12 + [_P, _P, _I, _I] + [_I] * 4,
     "max_pool_backward": [_P] + [_I] * 4 + [_P, _I, _I, _I, _I] + [_P] + [_I] * 4 + [_I] * 4,
 }
@@ -59,9 +60,9 @@ def _load():
     if lib.glassnet_native_version() != _VERSION:     # a stale build from older sources
         return None
     for name, argtypes in _SIGNATURES.items():
-        for suffix in _SUFFIX.values():
+        for suffix, real in (("f32", ctypes.c_float), ("f64", ctypes.c_double)):
             fn = getattr(lib, f"{name}_{suffix}")
-            fn.argtypes, fn.restype = argtypes, None
+            fn.argtypes, fn.restype = [real if a is None else a for a in argtypes], None
     for name, argtypes in _DIRECT_SIGNATURES.items():
         fn = getattr(lib, name)
         fn.argtypes, fn.restype = argtypes, None
@@ -226,6 +227,17 @@ def bias_relu(y, b):
     args = (y.ctypes.data, None if b is None else b.ctypes.data, cols)
     in_parts(lambda part: fn(*args, part[0], part[1]), _split(rows, 1, y.nbytes))
     return y
+
+
+def adam(w, g, m, v, vmax, s1, b2, s2, c2, eps, step):
+    """One Adam step in place on w, m, v (and vmax, or None), all C-contiguous arrays of
+    one float dtype; the scalars as optim/adam.py computes them (see native_loops.h)."""
+    fn = _fn("adam", w.dtype)
+    real = w.dtype.type
+    ptrs = [a.ctypes.data for a in (w, g, m, v)] + [None if vmax is None else vmax.ctypes.data]
+    scalars = [float(real(x)) for x in (s1, b2, s2, c2, eps, step)]   # rounded to w's type
+    in_parts(lambda part: fn(*ptrs, *scalars, part[0], part[1]), _split(w.size, 1, w.nbytes * 5))
+    return w
 
 
 def _like_planes(x, hw, dtype):

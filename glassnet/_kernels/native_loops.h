@@ -2,6 +2,8 @@
  * per type, with T the C type and NAME(f) the function's name for that type
  * (im2col_f32, im2col_f64, ...).
  *
+ * (and SQRT the square root of that type).
+ *
  * Conventions shared by every function here:
  *   - sizes, strides and indices are int64; strides count elements, not bytes;
  *   - an image batch is seen as (A, B, H, W): two leading axes (channels and
@@ -309,5 +311,34 @@ void NAME(bias_relu)(T *y, const T *b, i64 cols, i64 r0, i64 r1)
             const T v = row[c] + (b ? b[c] : 0);
             row[c] = v < 0 ? 0 : v;
         }
+    }
+}
+
+/* One Adam step over elements [i0, i1), the same float operations in the same order as
+ * optim/adam.py's NumPy passes (so both give the same bits), in one pass instead of
+ * twelve:
+ *   m += (g - m) * s1;  v = v * b2 + (g * s2) * g;  (amsgrad: vmax = max(vmax, v), used as v)
+ *   w -= m / (sqrt(v) / c2 + eps) * step
+ * with s1 = 1 - b1, s2 = 1 - b2, c2 = sqrt(1 - b2^t), step = lr / (1 - b1^t), all
+ * already rounded to T by the caller, as NumPy rounds a Python float against a T array. */
+void NAME(adam)(T *w, const T *g, T *m, T *v, T *vmax, T s1, T b2, T s2, T c2, T eps,
+                T step, i64 i0, i64 i1)
+{
+    for (i64 i = i0; i < i1; i++) {
+        const T gi = g[i];
+        T mi = m[i];
+        mi += (gi - mi) * s1;
+        m[i] = mi;
+        T vi = v[i] * b2;
+        vi += (gi * s2) * gi;
+        v[i] = vi;
+        if (vmax) {                 /* np.maximum: NaN wins */
+            const T a = vmax[i];
+            vi = (a > vi || a != a) ? a : vi;
+            vmax[i] = vi;
+        }
+        T d = SQRT(vi) / c2;
+        d += eps;
+        w[i] -= (mi / d) * step;
     }
 }

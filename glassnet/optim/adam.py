@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from .._kernels import native
 from .optimizer import Optimizer
 
 
@@ -31,7 +32,16 @@ class Adam(Optimizer):
         g = self._gradient(p, grad, group, 0 if self._decoupled else wd)
         if self._decoupled and wd:
             p.data *= 1 - lr * wd
-        m, v, tmp = state["exp_avg"], state["exp_avg_sq"], self._scratch(p, 1)
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        vmax = state["max_exp_avg_sq"] if group["amsgrad"] else None
+        arrays = (p.data, g, m, v) + (() if vmax is None else (vmax,))
+        if native.supports(*arrays) and len({a.dtype for a in arrays}) == 1 and all(
+                a.flags.c_contiguous for a in arrays):
+            # the passes below in one compiled loop, the same operations in the same order
+            native.adam(p.data, g, m, v, vmax, 1 - b1, b2, 1 - b2, math.sqrt(1 - b2 ** t),
+                        group["eps"], lr / (1 - b1 ** t))
+            return
+        tmp = self._scratch(p, 1)
         np.subtract(g, m, out=tmp)          # m += (1 - b1)(g - m): PyTorch's lerp
         tmp *= 1 - b1
         m += tmp
