@@ -324,21 +324,23 @@ void NAME(bias_relu)(T *y, const T *b, i64 cols, i64 r0, i64 r1)
 void NAME(adam)(T *w, const T *g, T *m, T *v, T *vmax, T s1, T b2, T s2, T c2, T eps,
                 T step, i64 i0, i64 i1)
 {
-    for (i64 i = i0; i < i1; i++) {
-        const T gi = g[i];
-        T mi = m[i];
-        mi += (gi - mi) * s1;
-        m[i] = mi;
-        T vi = v[i] * b2;
-        vi += (gi * s2) * gi;
-        v[i] = vi;
-        if (vmax) {                 /* np.maximum: NaN wins */
-            const T a = vmax[i];
-            vi = (a > vi || a != a) ? a : vi;
-            vmax[i] = vi;
+    if (vmax) {
+        for (i64 i = i0; i < i1; i++) {
+            const T gi = g[i], mi = m[i] + (g[i] - m[i]) * s1;
+            const T vi = v[i] * b2 + (gi * s2) * gi, a = vmax[i];
+            const T vm = (a > vi || a != a) ? a : vi;    /* np.maximum: NaN wins */
+            m[i] = mi;
+            v[i] = vi;
+            vmax[i] = vm;
+            w[i] -= (mi / (SQRT(vm) / c2 + eps)) * step;
         }
-        T d = SQRT(vi) / c2;
-        d += eps;
-        w[i] -= (mi / d) * step;
+        return;
+    }
+    for (i64 i = i0; i < i1; i++) {     /* a loop apart, so that it vectorises */
+        const T gi = g[i], mi = m[i] + (g[i] - m[i]) * s1;
+        const T vi = v[i] * b2 + (gi * s2) * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] -= (mi / (SQRT(vi) / c2 + eps)) * step;
     }
 }
