@@ -166,7 +166,8 @@ def _layer_then_relu(layer, x):
             and x.dtype == layer.weight.dtype:
         y = F.linear(x, layer.weight)                        # the bias goes with the ReLU
         if y.data.flags.c_contiguous:
-            native.bias_relu(y.data, None if layer.bias is None else layer.bias.data)
+            bias = None if layer.bias is None else np.ascontiguousarray(layer.bias.data)
+            native.bias_relu(y.data, bias)
             return y
         if layer.bias is not None:
             y.data += layer.bias.data

@@ -12,10 +12,14 @@ Internally the image batch is laid out (C, N, H, W) — see `glassnet._kernels.w
 for why; the API stays NCHW. conv1d is a conv2d of height 1, and an unbatched
 input a batch of one, inside the same Function (no extra graph nodes).
 
-Where the time goes (MNIST CNN, batch 64, see benchmarks/ops_vs_torch.py): the three
-GEMMs are ~60% of the 16->32 layer and are as fast as NumPy's OpenBLAS makes them;
-the rest is im2col/col2im memory traffic. Big temporaries are recycled through
-`glassnet._kernels.workspace`, because fresh pages cost a page fault each.
+Three ways to run it, the same values from each (the tests run all three):
+- float32, stride 1, dilation 1, one group, on a CPU with AVX2+FMA: the compiled
+  direct convolution (`glassnet._kernels.native_conv.h`), no patch matrix at all;
+- otherwise im2col + GEMM as above, with compiled im2col/col2im loops
+  (`glassnet._kernels.native`) when the extension is built;
+- else the same with NumPy's strided copies (`glassnet._kernels.windows`).
+Big temporaries are recycled through `glassnet._kernels.workspace`, because fresh
+pages cost a page fault each. docs/architecture.md has the measurements.
 """
 import numpy as np
 
@@ -286,8 +290,8 @@ class Conv(Function):
         need_x, need_w = self.needs_input_grad[:2]
         buf, xp = native.padded(xt, g.pads, ws)
         out = np.empty((g.o, g.n, *g.out_hw), xt.dtype)
-        native.conv_direct(xp, native.pack_weight(weight.reshape(g.o, g.c, *g.kernel)), bias,
-                           g.o, out)
+        native.conv_direct(xp, native.pack_weight(weight.reshape(g.o, g.c, *g.kernel)),
+                           None if bias is None else np.ascontiguousarray(bias), g.o, out)
         self.geom = g
         self.weight = weight if need_x else None
         self.xbuf, self.xp = (buf, xp) if need_w else (None, None)

@@ -240,3 +240,15 @@ def test_direct_convolution_is_not_used_where_it_does_not_apply(monkeypatch):
     assert calls == []
     gn.nn.functional.conv2d(x, gn.randn(32, 4, 3, 3))
     assert len(calls) == 1
+
+
+@pytest.mark.skipif(not native.DIRECT, reason="no direct convolution on this CPU")
+def test_direct_convolution_takes_strided_weights_and_bias(monkeypatch):
+    rng = np.random.default_rng(7)
+    x = gn.tensor(rng.standard_normal((2, 3, 9, 9)).astype(np.float32))
+    w = gn.tensor(rng.standard_normal((8, 3, 3, 3)).astype(np.float32))[::2]      # 4 filters
+    b = gn.tensor(rng.standard_normal(8).astype(np.float32))[::2]
+    direct = gn.nn.functional.conv2d(x, w, b, padding=1).numpy()
+    monkeypatch.setattr(native, "LIB", None)
+    loops = gn.nn.functional.conv2d(x, w, b, padding=1).numpy()
+    np.testing.assert_allclose(direct, loops, rtol=1e-5, atol=1e-5)
