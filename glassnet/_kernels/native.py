@@ -1,4 +1,5 @@
-"""The compiled loops (native.c), for the window operations NumPy cannot do fast.
+"""The compiled loops (native.c): the window operations NumPy cannot do fast, the
+direct convolution (native_conv.h, AVX2/FMA), Linear's bias + ReLU and Adam's step.
 
 Why C here, and only here. A convolution's im2col/col2im and a max-pool's argmax
 are loops over many short rows: the MNIST CNN's second convolution has kernel rows
@@ -8,7 +9,9 @@ max-pool backward builds one mask per tap). Profiled in the MNIST CNN's training
 step (batch 64), those loops took 9 of 22 ms: col2im 3.6 ms for one 16->32 layer,
 where the GEMM next to it takes 1.9 ms, and the max-pool backward 3.4 ms. In C,
 each becomes one pass over the data, with the pixel being summed kept in a register
-or in the L1 cache. The GEMMs stay with NumPy's BLAS.
+or in the L1 cache. The GEMMs stay with NumPy's BLAS, except for the stride-1
+float32 convolutions, which the direct kernel does without a patch matrix
+(docs/architecture.md has the measurements for each).
 
 The library is a plain shared object built by `pip install` (setup.py) and called
 through ctypes, which lets go of the GIL during the call: the functions take a

@@ -60,11 +60,10 @@ def _parts(lead, nbytes):
 
 def in_parts(fn, parts):
     """fn(part) for every part, the parts shared out among this thread and the pool's as
-    each comes free. Not a fixed half each: when another process, or OpenBLAS's threads
-    spinning after a GEMM, hold the second core, this thread goes on taking parts and
-    waits only for the parts a helper has actually started (measured: the MNIST CNN's
-    training step 27.5 -> 15.8 ms, when NumPy was imported before glassnet so that
-    OpenBLAS's threads spin for their default timeout)."""
+    each comes free. Not a fixed half each: when another process (or OpenBLAS's idle
+    thread, spinning) holds the second core, this thread goes on taking parts and waits
+    only for the parts a helper has actually started, so a split never takes longer
+    than a few parts beyond doing all the work on this thread."""
     global _pool
     if len(parts) == 1:
         fn(parts[0])
