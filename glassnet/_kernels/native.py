@@ -28,11 +28,12 @@ import numpy as np
 
 from .windows import _CORES, _MIN_PART_BYTES, _PARTS_PER_CORE, in_parts
 
-__all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias_relu", "adam",
+__all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias_relu",
+           "dense_order", "relu_backward", "adam",
            "max_pool", "max_pool_backward", "direct", "padded", "pack_weight", "conv_direct",
            "conv_weight_grad"]
 
-_VERSION = 6
+_VERSION = 8
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
@@ -41,6 +42,7 @@ _SIGNATURES = {   # argument types, in the order native_loops.h declares them
     "col2im_rows": [_P] + [_I] * 14 + [_P, _I, _I],
     "pad_copy": [_P] + [_I] * 11 + [_P] + [_I] * 4,
     "bias_relu": [_P, _P, _I, _I, _I],
+    "relu_backward": [_P, _P, _P, _I, _I],
     "adam": [_P] * 5 + [None] * 6 + [_I, _I],          # None: the float type, set in _load
     "max_pool": [_P] + [_I] * 4 + [_I] * 12 + [_P, _P, _I, _I] + [_I] * 4,
     "max_pool_backward": [_P] + [_I] * 4 + [_P, _I, _I, _I, _I] + [_P] + [_I] * 4 + [_I] * 4,
@@ -48,6 +50,7 @@ _SIGNATURES = {   # argument types, in the order native_loops.h declares them
 _DIRECT_SIGNATURES = {   # float32 only (native_conv.h)
     "conv_direct_f32": [_P] + [_I] * 4 + [_P, _P] + [_I] * 5 + [_P, _I, _I],
     "conv_weight_grad_f32": [_P, _I, _I, _P] + [_I] * 6 + [_P, _I, _I],
+    "max_pool2x2_f32": [_P] + [_I] * 6 + [_P, _P, _I, _I] + [_I] * 4,
 }
 
 
@@ -232,6 +235,26 @@ def bias_relu(y, b):
     return y
 
 
+def dense_order(*arrays):
+    """An axis order in which every array is C-contiguous (the same for all), or None:
+    then the arrays can be read as one flat run each, element i matching element i."""
+    a = arrays[0]
+    order = tuple(np.argsort([-s for s in a.strides], kind="stable"))
+    if all(b.shape == a.shape and b.transpose(order).flags.c_contiguous for b in arrays):
+        return order
+    return None
+
+
+def relu_backward(dy, y):
+    """dL/dx of ReLU from dL/dy and its output y (same dtype, laid out alike, see
+    dense_order): dy where y > 0, else 0, in y's layout."""
+    dx = np.empty_like(y)
+    fn = _fn("relu_backward", y.dtype)
+    args = (dy.ctypes.data, y.ctypes.data, dx.ctypes.data)
+    in_parts(lambda part: fn(*args, part[0], part[1]), _split(y.size, 1, y.nbytes * 3))
+    return dx
+
+
 def adam(w, g, m, v, vmax, s1, b2, s2, c2, eps, step):
     """One Adam step in place on w, m, v (and vmax, or None), all C-contiguous arrays of
     one float dtype; the scalars as optim/adam.py computes them (see native_loops.h)."""
@@ -259,8 +282,17 @@ def max_pool(x, geom, with_arg):
     y = _like_planes(x, geom.out_hw, x.dtype)
     arg = _like_planes(x, geom.out_hw, np.int32) if with_arg else None
     ya, yb = _steps(y)[:2]
+    xa, xb, xh, xw = _steps(x)
+    if (DIRECT and with_arg and x.dtype == np.float32 and xw == 1 and geom.kernel == (2, 2)
+            and geom.stride == (2, 2) and geom.pads == (0, 0) and geom.dilation == (1, 1)
+            and 2 * geom.out_hw[0] <= geom.in_hw[0] and 2 * geom.out_hw[1] <= geom.in_hw[1]):
+        # the commonest pool, 8 windows a step with AVX2 (native_conv.h)
+        args = (x.ctypes.data, xa, xb, xh, geom.in_hw[1], *geom.out_hw, y.ctypes.data,
+                arg.ctypes.data, ya, yb)
+        in_parts(lambda part: LIB.max_pool2x2_f32(*args, *part), _split(a, b, x.nbytes))
+        return y, arg
     fn = _fn("max_pool", x.dtype)
-    args = (x.ctypes.data, *_steps(x), *geom.in_hw, *geom.kernel, *geom.stride,
+    args = (x.ctypes.data, xa, xb, xh, xw, *geom.in_hw, *geom.kernel, *geom.stride,
             *geom.dilation, *geom.pads, *geom.out_hw, y.ctypes.data,
             None if arg is None else arg.ctypes.data, ya, yb)
     in_parts(lambda part: fn(*args, *part), _split(a, b, x.nbytes))

@@ -180,6 +180,73 @@ void conv_weight_grad_f32(const float *gw, i64 S, i64 P, const float *xp, i64 C,
     }
 }
 
+/* Max pooling 2x2, stride 2, no padding, float32, with the argmax (the max_pool of
+ * native_loops.h for its commonest case). 8 windows per step: 16 values of each of the
+ * two input rows, split into even and odd columns, give the 4 taps of 8 windows; each
+ * later tap replaces the running max where strictly greater or NaN, as in PyTorch.
+ * x (A, B, H, W) with strides (xa, xb, xh, 1), every window inside it (2*Ho <= H,
+ * 2*Wo <= W: no ceil_mode windows); y and arg as in max_pool. */
+__attribute__((target("avx2,fma")))
+void max_pool2x2_f32(const float *x, i64 xa, i64 xb, i64 xh, i64 W, i64 Ho, i64 Wo,
+                     float *y, int32_t *arg, i64 ya, i64 yb, i64 a0, i64 a1, i64 b0, i64 b1)
+{
+    const __m256i lanes = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+    for (i64 a = a0; a < a1; a++)
+        for (i64 b = b0; b < b1; b++) {
+            const float *image = x + a * xa + b * xb;
+            for (i64 i = 0; i < Ho; i++) {
+                const float *r0 = image + 2 * i * xh, *r1 = r0 + xh;
+                float *best = y + a * ya + b * yb + i * Wo;
+                int32_t *at = arg + a * ya + b * yb + i * Wo;
+                const int32_t top = (int32_t)(2 * i * W);
+                i64 j = 0;
+                for (; j + 8 <= Wo; j += 8) {
+                    __m256 t[4];
+                    for (int p = 0; p < 2; p++) {
+                        const float *r = (p ? r1 : r0) + 2 * j;
+                        const __m256 lo = _mm256_loadu_ps(r), hi = _mm256_loadu_ps(r + 8);
+                        const __m256 even = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+                        const __m256 odd = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+                        t[2 * p] = _mm256_castpd_ps(_mm256_permute4x64_pd(
+                            _mm256_castps_pd(even), _MM_SHUFFLE(3, 1, 2, 0)));
+                        t[2 * p + 1] = _mm256_castpd_ps(_mm256_permute4x64_pd(
+                            _mm256_castps_pd(odd), _MM_SHUFFLE(3, 1, 2, 0)));
+                    }
+                    const __m256i first = _mm256_add_epi32(
+                        lanes, _mm256_set1_epi32(top + 2 * (int32_t)j));
+                    const int32_t offset[4] = {0, 1, (int32_t)W, (int32_t)W + 1};
+                    __m256 m = t[0];
+                    __m256i where = first;
+                    for (int k = 1; k < 4; k++) {
+                        const __m256 take = _mm256_or_ps(_mm256_cmp_ps(t[k], m, _CMP_GT_OQ),
+                                                         _mm256_cmp_ps(t[k], t[k], _CMP_UNORD_Q));
+                        m = _mm256_blendv_ps(m, t[k], take);
+                        where = _mm256_castps_si256(_mm256_blendv_ps(
+                            _mm256_castsi256_ps(where),
+                            _mm256_castsi256_ps(_mm256_add_epi32(first,
+                                                                 _mm256_set1_epi32(offset[k]))),
+                            take));
+                    }
+                    _mm256_storeu_ps(best + j, m);
+                    _mm256_storeu_si256((__m256i *)(at + j), where);
+                }
+                for (; j < Wo; j++) {          /* the row's last windows, one at a time */
+                    const float v[4] = {r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1]};
+                    const int32_t off[4] = {0, 1, (int32_t)W, (int32_t)W + 1};
+                    float m = v[0];
+                    int32_t where = top + 2 * (int32_t)j;
+                    for (int k = 1; k < 4; k++)
+                        if (v[k] > m || v[k] != v[k]) {
+                            m = v[k];
+                            where = top + 2 * (int32_t)j + off[k];
+                        }
+                    best[j] = m;
+                    at[j] = where;
+                }
+            }
+        }
+}
+
 #else   /* not x86-64 with GCC or Clang: no direct convolution, native.py uses im2col */
 
 int glassnet_direct_conv(void) { return 0; }
@@ -187,5 +254,7 @@ int glassnet_direct_conv(void) { return 0; }
 void conv_direct_f32(void) {}
 
 void conv_weight_grad_f32(void) {}
+
+void max_pool2x2_f32(void) {}
 
 #endif

@@ -344,3 +344,13 @@ void NAME(adam)(T *w, const T *g, T *m, T *v, T *vmax, T s1, T b2, T s2, T c2, T
         w[i] -= (mi / (SQRT(vi) / c2 + eps)) * step;
     }
 }
+
+/* ReLU's backward over [i0, i1) of three arrays laid out alike: dx = dy where y > 0,
+ * else 0 (y is ReLU's output; NaN > 0 is false) — one pass, no mask array. */
+void NAME(relu_backward)(const T *dy, const T *y, T *dx, i64 i0, i64 i1)
+{
+    for (i64 i = i0; i < i1; i++) {
+        const T d = dy[i];          /* loaded either way, so the choice is a select */
+        dx[i] = y[i] > 0 ? d : 0;
+    }
+}

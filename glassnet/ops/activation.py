@@ -12,6 +12,8 @@ dy/dx during forward, where it shares terms with y, and keep that one array.
 """
 import numpy as np
 
+from .._kernels import native
+
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .. import dtypes
@@ -121,7 +123,10 @@ class ReLU(Function):
         return y
 
     def backward(self, g):  # dL/dx = dL/dy where x > 0 (y > 0 exactly there; NaN: 0), else 0
-        return np.multiply(g, self.y > 0)
+        y = self.y
+        if native.supports(g, y) and g.dtype == y.dtype and native.dense_order(y, g):
+            return native.relu_backward(g, y)              # one pass, no mask
+        return np.multiply(g, y > 0)
 
 
 class Hardtanh(_Masked):

@@ -9,6 +9,9 @@ import glassnet as gn
 from glassnet.ops.activation import _normal_cdf
 from parity import check_op, gradcheck_op
 
+# every test here runs with the compiled loops (ReLU's backward) and with NumPy's
+pytestmark = pytest.mark.usefixtures("kernels")
+
 # name -> (PyTorch, glassnet), each taking one tensor
 ACTIVATIONS = {
     "sigmoid": (torch.sigmoid, gn.sigmoid),

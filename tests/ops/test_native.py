@@ -252,3 +252,29 @@ def test_direct_convolution_takes_strided_weights_and_bias(monkeypatch):
     monkeypatch.setattr(native, "LIB", None)
     loops = gn.nn.functional.conv2d(x, w, b, padding=1).numpy()
     np.testing.assert_allclose(direct, loops, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(not native.DIRECT, reason="no AVX2 on this CPU")
+@pytest.mark.parametrize("layout", ["nchw", "cnhw"])
+def test_max_pool_2x2_fast_path_ties_nan_and_tails(monkeypatch, layout):
+    calls = []
+    fast = native.LIB.max_pool2x2_f32
+    monkeypatch.setattr(native.LIB, "max_pool2x2_f32", lambda *a: calls.append(1) or fast(*a))
+    rng = np.random.default_rng(8)
+    x = rng.integers(-2, 3, (3, 4, 10, 39)).astype(np.float32)   # many ties; 19 windows a row
+    x[0, 0, 0, :8] = np.nan                  # NaN windows in the 8-wide steps...
+    x[0, 1, 2, 36:38] = np.nan               # ... and in the row's tail
+    x[1, 2, :2, :] = -np.inf                 # windows of -inf
+    if layout == "cnhw":
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    t = gn.tensor(x, requires_grad=True)
+    y, idx = gn.nn.functional.max_pool2d(t, 2, return_indices=True)
+    y.backward(gn.ones_like(y))
+    assert calls, "the 2x2 path was not taken"
+    monkeypatch.setattr(native, "LIB", None)
+    t2 = gn.tensor(x, requires_grad=True)
+    y2, idx2 = gn.nn.functional.max_pool2d(t2, 2, return_indices=True)
+    y2.backward(gn.ones_like(y2))
+    np.testing.assert_array_equal(y.detach().numpy(), y2.detach().numpy())
+    np.testing.assert_array_equal(idx.numpy(), idx2.numpy())
+    np.testing.assert_array_equal(t.grad.numpy(), t2.grad.numpy())
