@@ -16,10 +16,9 @@ import pathlib
 import struct
 import time
 
-import numpy as np
-
-import glassnet as gn
+import glassnet as gn   # before NumPy: it tunes OpenBLAS's threads, which NumPy loads (README)
 import glassnet.nn.functional as F
+import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
 SEARCH = [os.environ.get("GLASSNET_DATA", ""), "data/mnist", str(HERE.parent.parent / "shared/datasets/mnist")]

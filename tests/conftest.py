@@ -1,6 +1,8 @@
 import os
 import sys
 
+import glassnet  # noqa: F401  (first, before NumPy loads OpenBLAS: see glassnet/_kernels/blas.py)
+
 sys.path.insert(0, os.path.dirname(__file__))  # the parity harness is a plain module here
 
 from hypothesis import settings  # noqa: E402

@@ -278,3 +278,19 @@ def test_max_pool_2x2_fast_path_ties_nan_and_tails(monkeypatch, layout):
     np.testing.assert_array_equal(y.detach().numpy(), y2.detach().numpy())
     np.testing.assert_array_equal(idx.numpy(), idx2.numpy())
     np.testing.assert_array_equal(t.grad.numpy(), t2.grad.numpy())
+
+
+@pytest.mark.parametrize("code, env, warns", [
+    ("import numpy; import glassnet", {}, True),
+    ("import glassnet; import numpy", {}, False),
+    ("import numpy; import glassnet", {"OPENBLAS_THREAD_TIMEOUT": "4"}, False),
+])
+def test_importing_numpy_first_is_reported_once(code, env, warns):
+    base = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    out = subprocess.run([sys.executable, "-W", "always", "-c", code],
+                         env={**base, **env}, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    import numpy
+    if "openblas" not in str(numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]):
+        pytest.skip("NumPy is not built on OpenBLAS here")
+    assert out.stderr.count("PerformanceWarning") == (1 if warns else 0), out.stderr
