@@ -29,11 +29,11 @@ import numpy as np
 from .windows import _CORES, _MIN_PART_BYTES, _PARTS_PER_CORE, in_parts
 
 __all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias_relu",
-           "dense_order", "relu_backward", "adam",
+           "dense_order", "relu_backward", "rows", "bn_stats", "bn_apply", "bn_backward", "adam",
            "max_pool", "max_pool_backward", "direct", "padded", "pack_weight", "conv_direct",
            "conv_weight_grad"]
 
-_VERSION = 8
+_VERSION = 9
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
@@ -43,6 +43,10 @@ _SIGNATURES = {   # argument types, in the order native_loops.h declares them
     "pad_copy": [_P] + [_I] * 11 + [_P] + [_I] * 4,
     "bias_relu": [_P, _P, _I, _I, _I],
     "relu_backward": [_P, _P, _P, _I, _I],
+    "bn_stats": [_P, _I, _I, _I, _I, _P, _P, _I, _I],
+    "bn_apply": [_P, _I, _I, _I, _I, _P, _P, _P, _P, _P, _I, _I, _I, _I],
+    "bn_backward": [_P, _I, _I, _P, _I, _I, _I, _I, _P, _P, _P, ctypes.c_int, _P, _I, _I,
+                    _P, _P, _I, _I],
     "adam": [_P] * 5 + [None] * 6 + [_I, _I],          # None: the float type, set in _load
     "max_pool": [_P] + [_I] * 4 + [_I] * 12 + [_P, _P, _I, _I] + [_I] * 4,
     "max_pool_backward": [_P] + [_I] * 4 + [_P, _I, _I, _I, _I] + [_P] + [_I] * 4 + [_I] * 4,
@@ -253,6 +257,52 @@ def relu_backward(dy, y):
     args = (dy.ctypes.data, y.ctypes.data, dx.ctypes.data)
     in_parts(lambda part: fn(*args, part[0], part[1]), _split(y.size, 1, y.nbytes * 3))
     return dx
+
+
+def rows(x):
+    """x (N, C, ...) as an (N, C, L) view whose rows x[n, c] are contiguous, or None."""
+    n, c = x.shape[:2]
+    length = int(np.prod(x.shape[2:], dtype=np.int64))
+    v = x.reshape(n, c, length)
+    if not np.may_share_memory(v, x) or (length > 1 and v.strides[2] != x.itemsize):
+        return None
+    return v
+
+
+def _ptr(a):
+    return None if a is None else a.ctypes.data
+
+
+def bn_stats(x3):
+    """Per-channel mean and biased variance of x3 (N, C, L) from `rows`."""
+    n, c, length = x3.shape
+    mean, var = np.empty(c, x3.dtype), np.empty(c, x3.dtype)
+    fn = _fn("bn_stats", x3.dtype)
+    args = (x3.ctypes.data, *_steps(x3)[:2], n, length, mean.ctypes.data, var.ctypes.data)
+    in_parts(lambda part: fn(*args, part[0], part[1]), _split(c, 1, x3.nbytes))
+    return mean, var
+
+
+def bn_apply(x3, mean, invstd, w, b, y3):
+    """y3 = (x3 - mean) * invstd * w + b, per channel (w, b may be None)."""
+    n, c, length = x3.shape
+    fn = _fn("bn_apply", x3.dtype)
+    args = (x3.ctypes.data, *_steps(x3)[:2], n, length, mean.ctypes.data, invstd.ctypes.data,
+            _ptr(w), _ptr(b), y3.ctypes.data, *_steps(y3)[:2])
+    in_parts(lambda part: fn(*args, part[0], part[1]), _split(c, 1, x3.nbytes))
+    return y3
+
+
+def bn_backward(g3, x3, mean, invstd, w, batch, dx3):
+    """(dw, db), and dx3 filled unless None: see bn_backward in native_loops.h."""
+    n, c, length = x3.shape
+    dw, db = np.empty(c, x3.dtype), np.empty(c, x3.dtype)
+    fn = _fn("bn_backward", x3.dtype)
+    args = (g3.ctypes.data, *_steps(g3)[:2], x3.ctypes.data, *_steps(x3)[:2], n, length,
+            mean.ctypes.data, invstd.ctypes.data, _ptr(w), int(batch), _ptr(dx3),
+            *(_steps(dx3)[:2] if dx3 is not None else (0, 0)), dw.ctypes.data, db.ctypes.data)
+    in_parts(lambda part: fn(*args, part[0], part[1]), _split(c, 1, x3.nbytes * 2))
+    return dw, db
 
 
 def adam(w, g, m, v, vmax, s1, b2, s2, c2, eps, step):

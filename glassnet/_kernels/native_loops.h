@@ -354,3 +354,120 @@ void NAME(relu_backward)(const T *dy, const T *y, T *dx, i64 i0, i64 i1)
         dx[i] = y[i] > 0 ? d : 0;
     }
 }
+
+/* Batch normalisation, x seen as (N, C, L): channel c's values are the rows
+ * x[n, c, 0:L] (strides xn, xc; each row contiguous). Channels [c0, c1) are done.
+ * Sums go 8 at a time into float partial sums per row (which vectorise) and from rows
+ * into double totals, so a channel of millions of values loses no precision. */
+static inline double NAME(row_sum)(const T *r, i64 L)
+{
+    T part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    i64 l = 0;
+    for (; l + 8 <= L; l += 8)
+        for (int k = 0; k < 8; k++)
+            part[k] += r[l + k];
+    double s = 0;
+    for (int k = 0; k < 8; k++)
+        s += part[k];
+    for (; l < L; l++)
+        s += r[l];
+    return s;
+}
+
+/* mean[c] and the biased variance var[c] (two passes: the mean, then the squares of
+ * the centred values) */
+void NAME(bn_stats)(const T *x, i64 xn, i64 xc, i64 N, i64 L, T *mean, T *var,
+                    i64 c0, i64 c1)
+{
+    for (i64 c = c0; c < c1; c++) {
+        double s = 0;
+        for (i64 n = 0; n < N; n++)
+            s += NAME(row_sum)(x + n * xn + c * xc, L);
+        const double m = s / (double)(N * L);
+        double q = 0;
+        const T mt = (T)m;
+        for (i64 n = 0; n < N; n++) {
+            const T *r = x + n * xn + c * xc;
+            T part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            i64 l = 0;
+            for (; l + 8 <= L; l += 8)
+                for (int k = 0; k < 8; k++) {
+                    const T d = r[l + k] - mt;
+                    part[k] += d * d;
+                }
+            for (int k = 0; k < 8; k++)
+                q += part[k];
+            for (; l < L; l++) {
+                const T d = r[l] - mt;
+                q += (double)d * d;
+            }
+        }
+        mean[c] = mt;
+        var[c] = (T)(q / (double)(N * L));
+    }
+}
+
+/* y = (x - mean) * invstd * w + b per channel (w, b may be NULL: 1 and 0); y's rows
+ * at strides (yn, yc). */
+void NAME(bn_apply)(const T *x, i64 xn, i64 xc, i64 N, i64 L, const T *mean,
+                    const T *invstd, const T *w, const T *b, T *y, i64 yn, i64 yc,
+                    i64 c0, i64 c1)
+{
+    for (i64 c = c0; c < c1; c++) {
+        const T m = mean[c], scale = invstd[c] * (w ? w[c] : 1), shift = b ? b[c] : 0;
+        for (i64 n = 0; n < N; n++) {
+            const T *r = x + n * xn + c * xc;
+            T *out = y + n * yn + c * yc;
+            for (i64 l = 0; l < L; l++)
+                out[l] = (r[l] - m) * scale + shift;
+        }
+    }
+}
+
+/* Backward. With x_hat = (x - mean) * invstd and g_hat = dy * w:
+ *   db[c] = sum dy,  dw[c] = sum dy * x_hat,
+ *   dx = invstd * (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat))  (batch statistics)
+ *   dx = g_hat * invstd                                                (fixed statistics)
+ * dy's rows at strides (gn, gc), dx's at (dn, dc); dx may be NULL (not wanted). */
+void NAME(bn_backward)(const T *dy, i64 gn, i64 gc, const T *x, i64 xn, i64 xc, i64 N,
+                       i64 L, const T *mean, const T *invstd, const T *w, int batch,
+                       T *dx, i64 dn, i64 dc, T *dw, T *db, i64 c0, i64 c1)
+{
+    for (i64 c = c0; c < c1; c++) {
+        const T m = mean[c], is = invstd[c], wc = w ? w[c] : 1;
+        double sg = 0, sgx = 0;
+        for (i64 n = 0; n < N; n++) {
+            const T *g = dy + n * gn + c * gc, *r = x + n * xn + c * xc;
+            T pg[8] = {0, 0, 0, 0, 0, 0, 0, 0}, px[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            i64 l = 0;
+            for (; l + 8 <= L; l += 8)
+                for (int k = 0; k < 8; k++) {
+                    pg[k] += g[l + k];
+                    px[k] += g[l + k] * (r[l + k] - m);
+                }
+            for (int k = 0; k < 8; k++) {
+                sg += pg[k];
+                sgx += px[k];
+            }
+            for (; l < L; l++) {
+                sg += g[l];
+                sgx += (double)g[l] * (r[l] - m);
+            }
+        }
+        const double count = (double)(N * L);
+        db[c] = (T)sg;
+        dw[c] = (T)(sgx * is);
+        if (!dx)
+            continue;
+        /* dx = a * dy - b0 - b1 * (x - mean), the constants folded per channel */
+        const T a = wc * is;
+        const T b0 = batch ? (T)(wc * is * sg / count) : 0;
+        const T b1 = batch ? (T)(wc * is * is * is * sgx / count) : 0;
+        for (i64 n = 0; n < N; n++) {
+            const T *g = dy + n * gn + c * gc, *r = x + n * xn + c * xc;
+            T *out = dx + n * dn + c * dc;
+            for (i64 l = 0; l < L; l++)
+                out[l] = a * g[l] - b0 - b1 * (r[l] - m);
+        }
+    }
+}

@@ -9,6 +9,7 @@ axes that were averaged (n elements each):
 """
 import numpy as np
 
+from .._kernels import native
 from ..autograd.function import Function
 
 __all__ = ["batch_norm", "layer_norm", "embedding"]
@@ -60,6 +61,60 @@ class _Normalize(Function):
         return (gx, gw, gb)[:len(need)]
 
 
+class _BatchNormCompiled(Function):
+    """batch_norm on the compiled loops (native_loops.h: bn_stats, bn_apply, bn_backward):
+    two passes over x forward (the statistics, then y), two backward (the channel
+    sums, then dL/dx), where NumPy's reductions over (N, H, W) take about ten. Backward
+    recomputes x_hat from x, the mean and 1/sigma instead of keeping it. Same formulas
+    as _Normalize (see the module docstring)."""
+
+    def forward(self, x, weight=None, bias=None, *, eps, stats=None, momentum=None,
+                running=None):
+        x3 = native.rows(x)
+        if stats is None:
+            mean, var = native.bn_stats(x3)
+            if running is not None:
+                _update_running(running, mean, var, x3.shape[0] * x3.shape[2], momentum)
+        else:
+            mean, var = (np.ascontiguousarray(a, x.dtype).reshape(-1) for a in stats)
+        invstd = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype)
+        w = None if weight is None else np.ascontiguousarray(weight)
+        b = None if bias is None else np.ascontiguousarray(bias)
+        y3 = native.bn_apply(x3, mean, invstd, w, b, _rows_like(x3))
+        self.x3, self.mean, self.invstd, self.w = x3, mean, invstd, w
+        self.batch_stats, self.shape = stats is None, x.shape
+        return y3.reshape(x.shape)
+
+    def backward(self, g):
+        # dL/dx = (1/sigma)(g_hat - mean(g_hat) - x_hat mean(g_hat x_hat)), g_hat = dL/dy w;
+        # dL/dw = sum dL/dy x_hat;  dL/db = sum dL/dy  (fixed statistics: dL/dx = g_hat/sigma)
+        need, x3 = self.needs_input_grad, self.x3
+        g3 = native.rows(g)
+        if g3 is None:
+            g3 = np.ascontiguousarray(g).reshape(x3.shape)
+        dx3 = _rows_like(x3) if need[0] else None
+        dw, db = native.bn_backward(g3, x3, self.mean, self.invstd, self.w, self.batch_stats,
+                                    dx3)
+        grads = (None if dx3 is None else dx3.reshape(self.shape),
+                 dw if len(need) > 1 and need[1] else None,
+                 db if len(need) > 2 and need[2] else None)
+        return grads[:len(need)]
+
+
+def _rows_like(x3):
+    """An empty (N, C, L) array whose (N, C) axes are in x3's memory order."""
+    n, c, length = x3.shape
+    if x3.strides[0] < x3.strides[1]:
+        return np.empty((c, n, length), x3.dtype).transpose(1, 0, 2)
+    return np.empty((n, c, length), x3.dtype)
+
+
+def _compiled(x, *params):
+    """Whether batch_norm can run on the compiled loops for this input."""
+    return (native.supports(x) and x.ndim >= 2 and x.size > 0 and native.rows(x) is not None
+            and all(p is None or p.dtype == x.dtype for p in params))
+
+
 def _update_running(running, mean, var, n, momentum):
     """running = (1 - m) running + m batch, with the unbiased variance, in place."""
     running_mean, running_var = running
@@ -101,12 +156,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {tuple(input.shape)}")
         running = None if running_mean is None else (running_mean.data, running_var.data)
+        if _compiled(input.data, *(t.data for t in _affine(weight, bias))):
+            return _BatchNormCompiled.apply(input, *_affine(weight, bias), eps=eps,
+                                            momentum=momentum, running=running)
         return _Normalize.apply(input, *_affine(weight, bias), axes=axes,
                                 param_shape=param_shape, param_axes=axes, eps=eps,
                                 momentum=momentum, running=running)
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: running_mean and running_var are needed when not training")
     stats = (running_mean.data.reshape(param_shape), running_var.data.reshape(param_shape))
+    if _compiled(input.data, *(t.data for t in _affine(weight, bias))):
+        return _BatchNormCompiled.apply(input, *_affine(weight, bias), eps=eps, stats=stats)
     return _Normalize.apply(input, *_affine(weight, bias), axes=axes, param_shape=param_shape,
                             param_axes=axes, eps=eps, stats=stats)
 

@@ -294,3 +294,32 @@ def test_importing_numpy_first_is_reported_once(code, env, warns):
     if "openblas" not in str(numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]):
         pytest.skip("NumPy is not built on OpenBLAS here")
     assert out.stderr.count("PerformanceWarning") == (1 if warns else 0), out.stderr
+
+
+@needs_lib
+@pytest.mark.parametrize("layout", ["nchw", "cnhw"])
+def test_compiled_batch_norm_is_accurate_and_keeps_the_layout(layout, monkeypatch):
+    # float32 values far from 0 (mean 1000, std 1), 64K per channel: the statistics are
+    # summed in double, so the result matches float64 arithmetic closely
+    import glassnet.ops.normalization as N
+    calls = []
+    monkeypatch.setattr(native, "bn_stats", lambda *a, f=native.bn_stats: calls.append(1) or f(*a))
+    rng = np.random.default_rng(9)
+    x64 = 1000 + rng.standard_normal((64, 3, 32, 32))
+    x = x64.astype(np.float32)
+    if layout == "cnhw":
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    t = gn.tensor(x, requires_grad=True)
+    y = gn.nn.functional.batch_norm(t, None, None, training=True)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    y.backward(gn.tensor(g))
+    assert calls and N._compiled(t.data)
+    assert y.data.strides[0] < y.data.strides[1] if layout == "cnhw" else True
+    mean = x.astype(np.float64).mean(axis=(0, 2, 3), keepdims=True)
+    var = x.astype(np.float64).var(axis=(0, 2, 3), keepdims=True)
+    x_hat = (x - mean) / np.sqrt(var + 1e-5)
+    np.testing.assert_allclose(y.detach().numpy(), x_hat, atol=2e-3)
+    g_mean = g.mean(axis=(0, 2, 3), keepdims=True)
+    gx_mean = (g * x_hat).mean(axis=(0, 2, 3), keepdims=True)
+    dx = (g - g_mean - x_hat * gx_mean) / np.sqrt(var + 1e-5)
+    np.testing.assert_allclose(t.grad.numpy(), dx, atol=2e-3)

@@ -8,6 +8,9 @@ import glassnet as gn
 import glassnet.nn.functional as F
 from parity import check_op, gradcheck_op
 
+# every test here runs with the compiled loops (batch_norm) and with NumPy's
+pytestmark = pytest.mark.usefixtures("kernels")
+
 
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5), (4, 3, 5, 6), (2, 6, 1, 7)])
 @pytest.mark.parametrize("affine", [True, False])
