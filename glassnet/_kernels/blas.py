@@ -10,7 +10,6 @@ late: measured on the MNIST CNN, a training step takes 19.8 ms instead of 14.0,
 and examples/mnist_cnn.py runs an epoch in 18.1 s instead of 12.8. There is no
 call that changes it afterwards, so glassnet says so once.
 """
-import os
 import sys
 import warnings
 

@@ -30,8 +30,8 @@ from .windows import _CORES, _MIN_PART_BYTES, _PARTS_PER_CORE, in_parts
 
 __all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias_relu",
            "dense_order", "relu_backward", "rows", "bn_stats", "bn_apply", "bn_backward", "adam",
-           "max_pool", "max_pool_backward", "direct", "padded", "pack_weight", "conv_direct",
-           "conv_weight_grad"]
+           "like_planes", "max_pool", "max_pool_backward", "direct", "padded", "pack_weight",
+           "conv_direct", "conv_weight_grad"]
 
 _VERSION = 9
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
@@ -316,12 +316,12 @@ def adam(w, g, m, v, vmax, s1, b2, s2, c2, eps, step):
     return w
 
 
-def _like_planes(x, hw, dtype):
+def like_planes(x, hw, dtype):
     """An empty (A, B, *hw) array whose two leading axes are in x's memory order: NCHW
     input in (C, N, H, W) memory (see ops/conv.py) gives output in that layout too."""
     a, b = x.shape[:2]
     if x.strides[0] < x.strides[1]:
-        return np.empty((b, a, *hw), dtype).transpose(1, 0, 2, 3)
+        return np.empty((b, a, *hw), dtype).swapaxes(0, 1)
     return np.empty((a, b, *hw), dtype)
 
 
@@ -329,8 +329,8 @@ def max_pool(x, geom, with_arg):
     """(y, arg) for x (A, B, H, W), any strides: the window maxima and their flat
     indices in the plane (int32; None unless with_arg), laid out as x."""
     a, b = x.shape[:2]
-    y = _like_planes(x, geom.out_hw, x.dtype)
-    arg = _like_planes(x, geom.out_hw, np.int32) if with_arg else None
+    y = like_planes(x, geom.out_hw, x.dtype)
+    arg = like_planes(x, geom.out_hw, np.int32) if with_arg else None
     ya, yb = _steps(y)[:2]
     xa, xb, xh, xw = _steps(x)
     if (DIRECT and with_arg and x.dtype == np.float32 and xw == 1 and geom.kernel == (2, 2)
@@ -353,7 +353,7 @@ def max_pool_backward(grad, arg, geom):
     """dL/dx (A, B, H, W) from dL/dy (A, B, Ho, Wo), any strides, and the forward's arg:
     each window's gradient added onto its maximum. Laid out as arg."""
     a, b = arg.shape[:2]
-    dx = _like_planes(arg, geom.in_hw, grad.dtype)
+    dx = like_planes(arg, geom.in_hw, grad.dtype)
     fn = _fn("max_pool_backward", grad.dtype)
     args = (grad.ctypes.data, *_steps(grad), arg.ctypes.data, *_steps(arg)[:2],
             *geom.out_hw, dx.ctypes.data, *_steps(dx)[:2], *geom.in_hw)

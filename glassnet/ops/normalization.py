@@ -80,7 +80,8 @@ class _BatchNormCompiled(Function):
         invstd = (1 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype)
         w = None if weight is None else np.ascontiguousarray(weight)
         b = None if bias is None else np.ascontiguousarray(bias)
-        y3 = native.bn_apply(x3, mean, invstd, w, b, _rows_like(x3))
+        y3 = native.like_planes(x3, x3.shape[2:], x3.dtype)       # in x's (N, C) order
+        native.bn_apply(x3, mean, invstd, w, b, y3)
         self.x3, self.mean, self.invstd, self.w = x3, mean, invstd, w
         self.batch_stats, self.shape = stats is None, x.shape
         return y3.reshape(x.shape)
@@ -92,21 +93,13 @@ class _BatchNormCompiled(Function):
         g3 = native.rows(g)
         if g3 is None:
             g3 = np.ascontiguousarray(g).reshape(x3.shape)
-        dx3 = _rows_like(x3) if need[0] else None
+        dx3 = native.like_planes(x3, x3.shape[2:], x3.dtype) if need[0] else None
         dw, db = native.bn_backward(g3, x3, self.mean, self.invstd, self.w, self.batch_stats,
                                     dx3)
         grads = (None if dx3 is None else dx3.reshape(self.shape),
                  dw if len(need) > 1 and need[1] else None,
                  db if len(need) > 2 and need[2] else None)
         return grads[:len(need)]
-
-
-def _rows_like(x3):
-    """An empty (N, C, L) array whose (N, C) axes are in x3's memory order."""
-    n, c, length = x3.shape
-    if x3.strides[0] < x3.strides[1]:
-        return np.empty((c, n, length), x3.dtype).transpose(1, 0, 2)
-    return np.empty((n, c, length), x3.dtype)
 
 
 def _compiled(x, *params):

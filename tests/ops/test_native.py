@@ -211,7 +211,8 @@ def test_direct_convolution_against_torch(monkeypatch, n, c, o, h, w, kh, kw, pa
         fn = getattr(native, name)
         monkeypatch.setattr(native, name, lambda *a, fn=fn, name=name: calls.append(name) or fn(*a))
     rng = np.random.default_rng(6)
-    arrays = [rng.standard_normal(s).astype(np.float32) for s in ((n, c, h, w), (o, c, kh, kw), (o,))]
+    shapes = ((n, c, h, w), (o, c, kh, kw), (o,))
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     ours = [gn.tensor(a, requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     y = gn.nn.functional.conv2d(*ours, padding=padding)
