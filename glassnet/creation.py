@@ -35,7 +35,7 @@ def _new(array, dtype, requires_grad):
 
 def tensor(data, dtype=None, requires_grad=False):
     """A new tensor holding a copy of `data` (floating data defaults to float32)."""
-    t = Tensor(np.array(data.data if isinstance(data, Tensor) else data, copy=True),
+    t = Tensor(np.array(data._array if isinstance(data, Tensor) else data, copy=True),
                dtype=dtype)
     return t.requires_grad_(True) if requires_grad else t
 
@@ -125,19 +125,19 @@ def randperm(n, dtype=None, generator=None):
 
 
 def zeros_like(input, dtype=None, requires_grad=False):
-    return _new(np.zeros_like(input.data, dtype=dtype), None, requires_grad)
+    return _new(np.zeros_like(input._array, dtype=dtype), None, requires_grad)
 
 
 def ones_like(input, dtype=None, requires_grad=False):
-    return _new(np.ones_like(input.data, dtype=dtype), None, requires_grad)
+    return _new(np.ones_like(input._array, dtype=dtype), None, requires_grad)
 
 
 def empty_like(input, dtype=None, requires_grad=False):
-    return _new(np.empty_like(input.data, dtype=dtype), None, requires_grad)
+    return _new(np.empty_like(input._array, dtype=dtype), None, requires_grad)
 
 
 def full_like(input, fill_value, dtype=None, requires_grad=False):
-    return _new(np.full_like(input.data, fill_value, dtype=dtype), None, requires_grad)
+    return _new(np.full_like(input._array, fill_value, dtype=dtype), None, requires_grad)
 
 
 def rand_like(input, dtype=None, requires_grad=False):

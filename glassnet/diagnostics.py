@@ -42,7 +42,7 @@ def layer_gradient_norms(model):
     """{module name: L2 norm of the gradients of its own parameters} from the current .grad."""
     norms = {}
     for name, module in model.named_modules():
-        grads = [p.grad.data for p in module._parameters.values()
+        grads = [p.grad._array for p in module._parameters.values()
                  if p is not None and p.grad is not None]
         if grads:
             norms[name or type(module).__name__] = math.sqrt(
@@ -151,12 +151,12 @@ class _LongRange(nn.Module):
     def __init__(self, kind, hidden, steps, outputs=2, recurrent_scale=1.0):
         super().__init__()
         self.rnn = (nn.LSTM if kind == "lstm" else nn.RNN)(2, hidden, batch_first=True)
-        self.rnn.weight_hh_l0.data *= recurrent_scale       # > 1: exploding gradients
+        self.rnn.weight_hh_l0._array *= recurrent_scale       # > 1: exploding gradients
         if kind == "lstm":
             b = np.log(default_generator().uniform(1, max(steps - 1, 2), hidden))
-            self.rnn.bias_ih_l0.data[hidden:2 * hidden] = b         # forget gate
-            self.rnn.bias_ih_l0.data[:hidden] = -b                  # input gate
-            self.rnn.bias_hh_l0.data[:2 * hidden] = 0
+            self.rnn.bias_ih_l0._array[hidden:2 * hidden] = b         # forget gate
+            self.rnn.bias_ih_l0._array[:hidden] = -b                  # input gate
+            self.rnn.bias_hh_l0._array[:2 * hidden] = 0
         self.fc = nn.Linear(hidden, outputs)
 
     def forward(self, x):
@@ -197,7 +197,7 @@ def train_long_range(kind, steps=100, hidden=32, train_steps=300, batch=64, lr=1
     x, y = long_range_batch(np.random.default_rng(seed + 2), 1000, steps, noise)
     with no_grad():
         model.eval()
-        accuracy = float((model(x).data.argmax(1) == y.data).mean())
+        accuracy = float((model(x)._array.argmax(1) == y._array).mean())
     return {"model": model, "accuracy": accuracy, "losses": losses,
             "norms_before": before, "norms_after": after}
 

@@ -98,7 +98,7 @@ def _encode(obj, arrays, where):
     if isinstance(obj, (int, float, np.integer, np.floating, np.bool_)):
         return obj.item() if isinstance(obj, np.generic) else obj
     if isinstance(obj, (Tensor, np.ndarray)):
-        array = obj.data if isinstance(obj, Tensor) else obj
+        array = obj._array if isinstance(obj, Tensor) else obj
         if array.dtype.kind not in "biuf":
             raise TypeError(f"save: {where} has dtype {array.dtype}; only numeric and bool "
                             "arrays can be saved")

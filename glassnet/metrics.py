@@ -15,7 +15,7 @@ __all__ = ["accuracy", "binary_accuracy", "top_k_accuracy", "confusion_matrix", 
 
 
 def _array(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._array if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _as_labels(x, op, what):

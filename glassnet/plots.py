@@ -185,15 +185,15 @@ def for_run(run):
                                       os.path.join(out, "confusion.png")))
         first = next((m for m in run.model.modules() if isinstance(m, Conv2d)), None)
         if first is not None:
-            paths.append(filters(first.weight.data, os.path.join(out, "filters.png")))
+            paths.append(filters(first.weight._array, os.path.join(out, "filters.png")))
     elif run.task == "binary":
-        points = np.concatenate([x.data for x, _ in run.test_loader])
-        labels = np.concatenate([y.data for _, y in run.test_loader])
+        points = np.concatenate([x._array for x, _ in run.test_loader])
+        labels = np.concatenate([y._array for _, y in run.test_loader])
 
         def model_fn(grid):
             run.model.eval()
             with no_grad():
-                return run.model(Tensor(grid)).data
+                return run.model(Tensor(grid))._array
 
         paths.append(decision_boundary(model_fn, points, labels,
                                        os.path.join(out, "decision.png"), f"{name}"))
@@ -212,12 +212,12 @@ def for_run(run):
             xs, ys = [], []
             for x, y in run.test_loader.loader:
                 xs.append(x)
-                ys.append(y.data)
+                ys.append(y._array)
                 if sum(len(v) for v in ys) >= 2000:
                     break
             with no_grad():
                 run.model.eval()
-                code = np.concatenate([encoder(x).data for x in xs])
+                code = np.concatenate([encoder(x)._array for x in xs])
             code = code.reshape(len(code), -1)
             paths.append(codes(code, np.concatenate(ys), os.path.join(out, "codes.png")))
     return paths

@@ -172,7 +172,7 @@ def _reconstruct(x, y):
 
 def _float_targets(x, y):
     """BCE wants float 0/1 targets."""
-    return x, Tensor._make(y.data.astype(np.float32), False, None)
+    return x, Tensor._make(y._array.astype(np.float32), False, None)
 
 
 # ------------------------------------------------------------------------- the run
@@ -336,8 +336,8 @@ class Run:
         outs, ys, n = [], [], 0
         try:
             for x, y in loader:
-                outs.append(self.model(x).data)
-                ys.append(y.data)
+                outs.append(self.model(x)._array)
+                ys.append(y._array)
                 n += len(x)
                 if limit and n >= limit:
                     break
@@ -453,7 +453,7 @@ def predict_images(path, image_paths, top=3, invert=False):
             raise RunError(f"predict: {p} is not a readable image ({e})") from None
     images = image_transform(ckpt["config"], entry.task, train=False)(np.stack(arrays))
     with no_grad():
-        probs = F.softmax(model(Tensor(images)), dim=1).data
+        probs = F.softmax(model(Tensor(images)), dim=1)._array
     classes = ckpt.get("classes") or [str(i) for i in range(probs.shape[1])]
     results = []
     for p, row in zip(image_paths, probs):

@@ -102,14 +102,14 @@ def summary(model, input_size=None, dtype=np.float32, batch_size=-1):
     total = sum(p.numel() for p in params)
     trainable = sum(p.numel() for p in params if p.requires_grad)
     return Summary(model, layers, total, trainable, mult_adds, activation_bytes,
-                   sum(p.data.nbytes for p in params), input_size)
+                   sum(p._array.nbytes for p in params), input_size)
 
 
 def _recorder(records, name):
     def hook(module, inputs, output):
         first = output[0] if isinstance(output, (tuple, list)) else output
         if isinstance(first, Tensor):
-            records[name] = (first.shape, first.data.nbytes)
+            records[name] = (first.shape, first._array.nbytes)
     return hook
 
 

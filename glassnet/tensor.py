@@ -1,6 +1,8 @@
 """`Tensor`: an ndarray that remembers how it was computed.
 
-A tensor holds its values in `.data` (a NumPy array). When it is the result of
+A tensor holds its values in `._array`, the NumPy array that every op and kernel
+reads and writes. `.data` is PyTorch's: another Tensor over the same memory,
+with no history. When it is the result of
 a differentiable operation on tensors that require grad, `._ctx` points to the
 `Function` node that made it; `backward()` walks those nodes in reverse and
 leaves dL/dx in `.grad` of every leaf tensor x that requires grad.
@@ -20,7 +22,7 @@ ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 def _to_array(data, dtype=None):
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._array
     array = np.asarray(data)
     if dtype is None:
         dtype = dtypes.infer_dtype(array)
@@ -28,12 +30,12 @@ def _to_array(data, dtype=None):
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("_array", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
     __hash__ = object.__hash__  # == is elementwise, identity still hashes
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        self.data = _to_array(data, dtype)
+        self._array = _to_array(data, dtype)
         self.grad = None
         self._ctx = None
         self._retains_grad = False
@@ -45,18 +47,33 @@ class Tensor:
     def _make(cls, data, requires_grad, ctx):
         """Wrap an array produced by an op (no conversion, no copy)."""
         t = object.__new__(cls)
-        t.data = data
+        t._array = data
         t.grad = None
         t.requires_grad = requires_grad
         t._ctx = ctx
         t._retains_grad = False
         return t
 
+    # ------------------------------------------------------------------- .data
+    @property
+    def data(self):
+        """The same values as a tensor that shares this one's memory but has no history
+        and does not require grad (PyTorch's `.data`): `p.data.mul_(0.9)` changes p."""
+        return Tensor._make(self._array, False, None)
+
+    @data.setter
+    def data(self, other):
+        # p.data = t: p now holds t's values (shares t's memory), whatever their shape
+        if not isinstance(other, Tensor):
+            raise TypeError(f"data: assign a Tensor to .data, got {type(other).__name__} "
+                            "(wrap an array with gn.from_numpy or gn.tensor)")
+        self._array = other._array
+
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and not dtypes.is_floating(self.data.dtype):
+        if requires_grad and not dtypes.is_floating(self._array.dtype):
             raise TypeError(f"requires_grad: only floating-point tensors can require "
-                            f"gradients, this one is {self.data.dtype}")
+                            f"gradients, this one is {self._array.dtype}")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad_: cannot turn off requires_grad of a tensor "
                                "computed in a graph; use .detach()")
@@ -85,21 +102,21 @@ class Tensor:
             raise RuntimeError("backward: the tensor does not require grad and has no graph; "
                                "did you create it under no_grad or forget requires_grad=True?")
         if gradient is None:
-            if self.data.size != 1:
+            if self._array.size != 1:
                 raise RuntimeError(f"backward: a gradient can be created implicitly only for a "
                                    f"scalar output; this output has shape {self.shape}, so pass "
                                    f"gradient= of that shape")
-            grad = np.ones_like(self.data)
+            grad = np.ones_like(self._array)
         else:
-            grad = _to_array(gradient, self.data.dtype)
-            if grad.shape != self.data.shape:
+            grad = _to_array(gradient, self._array.dtype)
+            if grad.shape != self._array.shape:
                 raise ValueError(f"backward: gradient has shape {grad.shape} but the output "
                                  f"has shape {self.shape}")
         run_backward(self, grad, retain_graph)
 
     def detach(self):
         """The same values, cut from the graph (shares memory, like PyTorch)."""
-        return Tensor._make(self.data, False, None)
+        return Tensor._make(self._array, False, None)
 
     def detach_(self):
         self._ctx = None
@@ -110,19 +127,19 @@ class Tensor:
     def numpy(self):
         if self.requires_grad:
             raise RuntimeError("numpy: call .detach().numpy() on a tensor that requires grad")
-        return self.data
+        return self._array
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._array if dtype is None else self._array.astype(dtype)
 
     def item(self):
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise ValueError(f"item: only a one-element tensor converts to a Python number, "
                              f"this one has shape {self.shape}")
-        return self.data.item()
+        return self._array.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._array.tolist()
 
     def __float__(self):
         return float(self.item())
@@ -131,54 +148,54 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._array.dtype.kind not in "iu" or self._array.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self.data.item())
+        return int(self._array.item())
 
     def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"bool: the truth value of a tensor with {self.data.size} "
+        if self._array.size != 1:
+            raise RuntimeError(f"bool: the truth value of a tensor with {self._array.size} "
                                "elements is ambiguous; use .any() or .all()")
-        return bool(self.data.item())
+        return bool(self._array.item())
 
     # ---------------------------------------------------------------- metadata
     @property
     def shape(self):
-        return self.data.shape
+        return self._array.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._array.ndim
 
     def dim(self):
-        return self.data.ndim
+        return self._array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._array.dtype
 
     def size(self, dim=None):
         if dim is None:
-            return self.data.shape
-        return self.data.shape[_ops.normalize_dim(dim, self.data.ndim, "size")]
+            return self._array.shape
+        return self._array.shape[_ops.normalize_dim(dim, self._array.ndim, "size")]
 
     def numel(self):
-        return self.data.size
+        return self._array.size
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._array.shape[0]
 
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        body = np.array2string(self._array, separator=", ", precision=4, prefix="tensor(")
         extras = []
-        if self.data.dtype not in (dtypes.DEFAULT_FLOAT, dtypes.DEFAULT_INT, np.bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self._array.dtype not in (dtypes.DEFAULT_FLOAT, dtypes.DEFAULT_INT, np.bool_):
+            extras.append(f"dtype={self._array.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.name}>")
         elif self.requires_grad:
@@ -186,8 +203,8 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     def __format__(self, spec):
-        if self.data.ndim == 0:
-            return format(self.data.item(), spec)
+        if self._array.ndim == 0:
+            return format(self._array.item(), spec)
         return repr(self)
 
     # ------------------------------------------------------------------ dtypes
@@ -225,9 +242,9 @@ class Tensor:
 
     def _inplace(self, op, ufunc, other):
         self._check_inplace(op)
-        other = other.data if isinstance(other, Tensor) else other
+        other = other._array if isinstance(other, Tensor) else other
         try:
-            ufunc(self.data, other, out=self.data, casting="same_kind")
+            ufunc(self._array, other, out=self._array, casting="same_kind")
         except (ValueError, TypeError) as e:
             raise ValueError(f"{op}: cannot update a tensor of shape {self.shape} and dtype "
                              f"{self.dtype} in place with {np.shape(other)} "
@@ -253,19 +270,19 @@ class Tensor:
 
     def zero_(self):
         self._check_inplace("zero_")
-        self.data[...] = 0
+        self._array[...] = 0
         return self
 
     def fill_(self, value):
         self._check_inplace("fill_")
-        self.data[...] = value
+        self._array[...] = value
         return self
 
     def copy_(self, src):
         self._check_inplace("copy_")
-        src = src.data if isinstance(src, Tensor) else np.asarray(src)
+        src = src._array if isinstance(src, Tensor) else np.asarray(src)
         try:
-            np.copyto(self.data, np.broadcast_to(src, self.data.shape), casting="unsafe")
+            np.copyto(self._array, np.broadcast_to(src, self._array.shape), casting="unsafe")
         except ValueError:
             raise ValueError(f"copy_: cannot copy a source of shape {np.shape(src)} into a "
                              f"tensor of shape {self.shape}") from None
@@ -273,8 +290,8 @@ class Tensor:
 
     def __setitem__(self, key, value):
         self._check_inplace("__setitem__")
-        value = value.data if isinstance(value, Tensor) else value
-        self.data[_ops.index_key(key, self.data.shape)] = value
+        value = value._array if isinstance(value, Tensor) else value
+        self._array[_ops.index_key(key, self._array.shape)] = value
 
     # --------------------------------------------------------------- operators
     def __add__(self, other):
@@ -513,13 +530,13 @@ class Tensor:
         return _ops.transpose(self, dim0, dim1)
 
     def t(self):
-        if self.data.ndim > 2:
+        if self._array.ndim > 2:
             raise ValueError(f"t: expects a tensor of at most 2 dims, got shape {self.shape}")
-        return _ops.transpose(self, 0, -1) if self.data.ndim == 2 else self
+        return _ops.transpose(self, 0, -1) if self._array.ndim == 2 else self
 
     @property
     def T(self):
-        return _ops.permute(self, *reversed(range(self.data.ndim)))
+        return _ops.permute(self, *reversed(range(self._array.ndim)))
 
     def permute(self, *dims):
         return _ops.permute(self, *dims)

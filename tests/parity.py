@@ -25,7 +25,7 @@ def _as_tuple(out):
 def _to_numpy(t):
     if isinstance(t, torch.Tensor):
         return t.detach().numpy()
-    return t.data
+    return t._array
 
 
 def make_inputs(shapes, values=None, low=-2.0, high=2.0, seed=0, dtype=np.float32):
@@ -53,7 +53,7 @@ def check_op(shapes, torch_fn, gn_fn=None, *, values=None, low=-2.0, high=2.0, s
         expected = _to_numpy(t)
         assert g.shape == expected.shape, f"output {k}: shape {g.shape}, PyTorch {expected.shape}"
         assert g.dtype == expected.dtype, f"output {k}: dtype {g.dtype}, PyTorch {expected.dtype}"
-        np.testing.assert_allclose(g.data, expected, rtol=rtol, atol=atol,
+        np.testing.assert_allclose(g._array, expected, rtol=rtol, atol=atol,
                                    err_msg=f"forward value of output {k}")
     if forward_only or not any(requires_grad):
         return g_out
@@ -76,7 +76,7 @@ def check_op(shapes, torch_fn, gn_fn=None, *, values=None, low=-2.0, high=2.0, s
         if not requires_grad[i]:
             continue
         expected = np.zeros(t.shape, np.float32) if t.grad is None else t.grad.numpy()
-        got = np.zeros(g.shape, np.float32) if g.grad is None else g.grad.data
+        got = np.zeros(g.shape, np.float32) if g.grad is None else g.grad._array
         assert got.shape == expected.shape, f"grad of input {i}: shape {got.shape}"
         np.testing.assert_allclose(got, expected, rtol=grad_rtol or rtol, atol=grad_atol or atol,
                                    err_msg=f"gradient of input {i}")

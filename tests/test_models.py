@@ -40,8 +40,8 @@ def test_autoencoder_encoder_works_alone():
 def test_perceptron_rule_is_the_classic_update():
     """One misclassified sample moves w by lr * (y - y_hat) * x, exactly."""
     model = models.get("perceptron")
-    model.linear.weight.data[...] = [[1.0, -1.0]]
-    model.linear.bias.data[...] = [0.0]
+    model.linear.weight._array[...] = [[1.0, -1.0]]
+    model.linear.bias._array[...] = [0.0]
     opt = gn.optim.SGD(model.parameters(), lr=0.5)
     x, y = gn.tensor([[1.0, 2.0]]), gn.tensor([1])        # w.x = -1: predicted 0, wrong
     out, error_rate = model.train_step(x, y, opt)

@@ -53,10 +53,10 @@ def run_backward(root, grad, retain_graph=False):
         for parent, pg, needed in zip(ctx.parents, input_grads, ctx.needs_input_grad):
             if not needed or pg is None:
                 continue
-            if pg.shape != parent.data.shape:
+            if pg.shape != parent._array.shape:
                 raise RuntimeError(
                     f"{ctx.name}.backward returned a gradient of shape {pg.shape} "
-                    f"for an input of shape {parent.data.shape}")
+                    f"for an input of shape {parent._array.shape}")
             key = id(parent)
             previous = grads.get(key)
             grads[key] = pg if previous is None else previous + pg
@@ -67,8 +67,8 @@ def run_backward(root, grad, retain_graph=False):
 def _accumulate_grad(tensor, g):
     # A fresh, owned array: backward passes may hand the same array to several
     # inputs, and optimizers may update .grad in place.
-    g = np.array(g, dtype=tensor.data.dtype, copy=True)
+    g = np.array(g, dtype=tensor._array.dtype, copy=True)
     if tensor.grad is None:
         tensor.grad = type(tensor)._make(g, False, None)
     else:
-        tensor.grad.data = tensor.grad.data + g
+        tensor.grad._array = tensor.grad._array + g

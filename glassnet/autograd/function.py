@@ -45,7 +45,7 @@ class Function:
             fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
         else:
             fn.needs_input_grad = (False,) * len(inputs)
-        out = fn.forward(*[t.data for t in inputs], **params)
+        out = fn.forward(*[t._array for t in inputs], **params)
         extras = ()
         if type(out) is tuple:
             out, *extras = out

@@ -24,7 +24,7 @@ def _projected(fn, inputs, projections):
     total = 0.0
     for out, v in zip(_outputs(fn, inputs), projections):
         if isinstance(out, Tensor) and np.issubdtype(out.dtype, np.floating):
-            total += float(np.sum(out.data.astype(np.float64) * v))
+            total += float(np.sum(out._array.astype(np.float64) * v))
     return total
 
 
@@ -40,7 +40,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
     if isinstance(inputs, Tensor):
         inputs = (inputs,)
     inputs = [
-        Tensor(x.data, dtype=np.float64, requires_grad=x.requires_grad)
+        Tensor(x._array, dtype=np.float64, requires_grad=x.requires_grad)
         if isinstance(x, Tensor) and np.issubdtype(x.dtype, np.floating) else x
         for x in inputs
     ]
@@ -63,9 +63,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
 
     for i in checked:
         x = inputs[i]
-        analytic = np.zeros(x.shape) if x.grad is None else x.grad.data
+        analytic = np.zeros(x.shape) if x.grad is None else x.grad._array
         numeric = np.zeros(x.shape)
-        flat = x.data.reshape(-1)  # a view: perturbations land in x.data
+        flat = x._array.reshape(-1)  # a view: perturbations land in x._array
         for k in range(flat.size):
             original = flat[k]
             flat[k] = original + eps

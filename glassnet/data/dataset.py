@@ -51,7 +51,7 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if not tensors:
             raise ValueError("TensorDataset: give at least one tensor")
-        arrays = [t.data if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
+        arrays = [t._array if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
         sizes = {a.shape[0] if a.ndim else None for a in arrays}
         if len(sizes) != 1 or None in sizes:
             raise ValueError(f"TensorDataset: every tensor needs the same first dimension, got "

@@ -30,10 +30,10 @@ class Perceptron(nn.Module):
     def train_step(self, x, y, optimizer):
         """One application of the rule to the batch (x, y); returns (y_hat, error rate)."""
         with no_grad():
-            y_hat = self(x).data
-        target = np.asarray(y.data if isinstance(y, Tensor) else y, dtype=y_hat.dtype)
+            y_hat = self(x)._array
+        target = np.asarray(y._array if isinstance(y, Tensor) else y, dtype=y_hat.dtype)
         error = target - y_hat                                     # (N,), in {-1, 0, 1}
-        inputs = x.data if isinstance(x, Tensor) else np.asarray(x, dtype=y_hat.dtype)
+        inputs = x._array if isinstance(x, Tensor) else np.asarray(x, dtype=y_hat.dtype)
         self.linear.weight.grad = Tensor(-(error @ inputs)[None, :].astype(y_hat.dtype))
         self.linear.bias.grad = Tensor(np.array([-error.sum()], dtype=y_hat.dtype))
         optimizer.step()

@@ -162,17 +162,17 @@ def _fusable(layer, module):
 
 def _layer_then_relu(layer, x):
     """relu(layer(x)) without a graph, the ReLU done in place on the layer's output."""
-    if type(layer) is Linear and x.ndim == 2 and native.supports(x.data) \
+    if type(layer) is Linear and x.ndim == 2 and native.supports(x._array) \
             and x.dtype == layer.weight.dtype:
         y = F.linear(x, layer.weight)                        # the bias goes with the ReLU
-        if y.data.flags.c_contiguous:
-            bias = None if layer.bias is None else np.ascontiguousarray(layer.bias.data)
-            native.bias_relu(y.data, bias)
+        if y._array.flags.c_contiguous:
+            bias = None if layer.bias is None else np.ascontiguousarray(layer.bias._array)
+            native.bias_relu(y._array, bias)
             return y
         if layer.bias is not None:
-            y.data += layer.bias.data
-        np.maximum(y.data, 0, out=y.data)
+            y._array += layer.bias._array
+        np.maximum(y._array, 0, out=y._array)
         return y
     y = layer(x)
-    np.maximum(y.data, 0, out=y.data)
+    np.maximum(y._array, 0, out=y._array)
     return y

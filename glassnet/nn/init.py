@@ -1,7 +1,7 @@
 """Weight initialisation with PyTorch's names and rules (torch.nn.init).
 
 Every function fills its tensor in place (the same array, dtype and shape), works on
-tensors that require grad (it writes `.data`, so autograd records nothing), returns
+tensors that require grad (it writes `._array`, so autograd records nothing), returns
 the tensor, and draws from glassnet's seeded generator unless `generator=` (a NumPy
 Generator) is given.
 
@@ -51,7 +51,7 @@ def calculate_gain(nonlinearity, param=None):
 
 # ----------------------------------------------------------------------------- helpers
 def _array(tensor, op, floating=False):
-    array = getattr(tensor, "data", None)
+    array = getattr(tensor, "_array", None)
     if not isinstance(array, np.ndarray):
         raise TypeError(f"{op}: expected a glassnet Tensor, got {type(tensor).__name__}")
     if floating and not np.issubdtype(array.dtype, np.floating):
@@ -120,7 +120,7 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def constant_(tensor, val):
-    _array(tensor, "constant_")[...] = getattr(val, "data", val)
+    _array(tensor, "constant_")[...] = getattr(val, "_array", val)
     return tensor
 
 
@@ -230,7 +230,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     """U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    if tensor.data.size == 0:
+    if tensor._array.size == 0:
         return tensor
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
@@ -239,7 +239,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
 def xavier_normal_(tensor, gain=1.0, generator=None):
     """N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    if tensor.data.size == 0:
+    if tensor._array.size == 0:
         return tensor
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 

@@ -220,7 +220,7 @@ class Module:
         dtype = np.dtype(dtype)
         for t in list(self.parameters()) + list(self.buffers()):
             if t.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+                t._array = t._array.astype(dtype)
         return self
 
     def to(self, dtype):
@@ -265,7 +265,7 @@ class Module:
                              + "; ".join(mismatched))
         for k, t in own.items():
             if k in state_dict:
-                t.data[...] = _array(state_dict[k])   # detached views share the arrays
+                t._array[...] = _array(state_dict[k])   # detached views share the arrays
         return IncompatibleKeys(missing, unexpected)
 
     # -------------------------------------------------------------------- repr
@@ -292,4 +292,4 @@ class Module:
 
 
 def _array(value):
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+    return value._array if isinstance(value, Tensor) else np.asarray(value)

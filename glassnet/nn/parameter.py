@@ -9,7 +9,7 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = []
-        super().__init__(data.data if isinstance(data, Tensor) else data,
+        super().__init__(data._array if isinstance(data, Tensor) else data,
                          dtype=data.dtype if isinstance(data, Tensor) else None,
                          requires_grad=requires_grad)
 

@@ -67,10 +67,10 @@ def binary_operands(a, b, op):
         raise TypeError(f"{op}: expected at least one tensor, got {type(a).__name__} "
                         f"and {type(b).__name__}")
     if not isinstance(a, Tensor):
-        a = lift(a, b.data.dtype)
+        a = lift(a, b._array.dtype)
     if not isinstance(b, Tensor):
-        b = lift(b, a.data.dtype)
-    da, db = a.data.dtype, b.data.dtype
+        b = lift(b, a._array.dtype)
+    da, db = a._array.dtype, b._array.dtype
     if da != db:
         from .elementwise import cast
         target = result_dtype(da, db)

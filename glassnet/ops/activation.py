@@ -254,10 +254,10 @@ def _floating(input, op, promote=False):
     """The input as a floating tensor, or a TypeError naming the op (ints are cast if `promote`)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
-    if input.data.dtype.kind != "f":
+    if input._array.dtype.kind != "f":
         if not promote:
-            raise TypeError(f"{op}: expected a floating-point tensor, got {input.data.dtype}")
-        return Tensor._make(input.data.astype(dtypes.DEFAULT_FLOAT), False, None)
+            raise TypeError(f"{op}: expected a floating-point tensor, got {input._array.dtype}")
+        return Tensor._make(input._array.astype(dtypes.DEFAULT_FLOAT), False, None)
     return input
 
 

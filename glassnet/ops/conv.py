@@ -424,11 +424,11 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
     _check_conv(op, nd, input, weight, bias, groups)
     geom = ConvGeometry(op, input.shape, weight.shape, stride, padding, dilation, int(groups))
     tensors = (input, weight) if bias is None else (input, weight, bias)
-    per_image = geom.cols_shape[0] * geom.cols_shape[1] * geom.hw * input.data.itemsize
+    per_image = geom.cols_shape[0] * geom.cols_shape[1] * geom.hw * input._array.itemsize
     rows = max(1, _INFERENCE_COLS_BYTES // per_image)
     graph = is_grad_enabled() and any(t.requires_grad for t in tensors)
     if (geom.n > 2 * rows and len(input.shape) == nd + 2 and not graph
-            and not native.direct(input.data, geom)):   # the direct kernel needs no slices
+            and not native.direct(input._array, geom)):   # the direct kernel needs no slices
         return _sliced_conv(op, input, tensors[1:], geom, rows,
                             (stride, padding, dilation, int(groups)))
     return Conv.apply(*tensors, geom=geom)
@@ -437,11 +437,11 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
 def _sliced_conv(op, input, params, geom, rows, options):
     """The batch in slices of `rows` images, each through Conv, into one output laid out
     as Conv's own: an (N, O, Ho, Wo) view of an (O, N, Ho, Wo) array."""
-    out = np.empty((geom.o, geom.n, geom.hw), input.data.dtype)
+    out = np.empty((geom.o, geom.n, geom.hw), input._array.dtype)
     for start in range(0, geom.n, rows):
-        part = Tensor._make(input.data[start:start + rows], False, None)
+        part = Tensor._make(input._array[start:start + rows], False, None)
         g = ConvGeometry(op, part.shape, params[0].shape, *options)
-        y = Conv.apply(part, *params, geom=g).data                # (n, O, Ho, Wo) view
+        y = Conv.apply(part, *params, geom=g)._array                # (n, O, Ho, Wo) view
         out[:, start:start + g.n] = np.moveaxis(y, 0, 1).reshape(g.o, g.n, g.hw)  # no copy
     return Tensor._make(out.transpose(1, 0, 2).reshape(geom.out_shape), False, None)
 

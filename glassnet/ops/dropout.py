@@ -32,15 +32,15 @@ def _dropout(input, p, training, inplace, mask_shape, op):
         raise TypeError(f"{op}: expected a Tensor, got {type(input).__name__}")
     if not 0 <= p <= 1:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
-    if input.data.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point tensor, got {input.data.dtype}")
+    if input._array.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point tensor, got {input._array.dtype}")
     if not training or p == 0:
         return input
     out = Dropout.apply(input, p=p, mask_shape=mask_shape, generator=default_generator())
     if inplace and not (input.requires_grad and _grad_state["enabled"]):
         # Outside a graph the input itself can take the result; inside one it cannot (its old
         # values may be saved by other nodes), so the result stays a new tensor.
-        input.data[...] = out.data
+        input._array[...] = out._array
         return input
     return out
 

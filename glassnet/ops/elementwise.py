@@ -331,8 +331,8 @@ def minimum(input, other):
 
 def where(condition, input, other):
     condition = lift(condition, np.dtype(bool))
-    if condition.data.dtype != np.bool_:
-        raise TypeError(f"where: condition must be a bool tensor, got {condition.data.dtype}")
+    if condition._array.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got {condition._array.dtype}")
     input, other = binary_operands(input, other, "where")
     return Where.apply(condition, input, other)
 
@@ -344,16 +344,16 @@ def remainder(input, other):
 def floor_divide(input, other):
     # Piecewise constant: no gradient flows through it (the result never requires grad).
     a, b = binary_operands(input, other, "floor_divide")
-    return Tensor._make(np.floor_divide(a.data, b.data), False, None)
+    return Tensor._make(np.floor_divide(a._array, b._array), False, None)
 
 
 def cast(input, dtype):
     dtype = np.dtype(dtype)
-    if input.data.dtype == dtype:
+    if input._array.dtype == dtype:
         return input
     if dtypes.is_floating(dtype):
         return Cast.apply(input, dtype=dtype)
-    return Tensor._make(input.data.astype(dtype), False, None)
+    return Tensor._make(input._array.astype(dtype), False, None)
 
 
 def clone(input):
@@ -365,7 +365,7 @@ def _compare(ufunc, name):
     def compare(input, other):
         a, b = binary_operands(input, other, name)
         check_broadcast(name, a.shape, b.shape)
-        return Tensor._make(ufunc(a.data, b.data), False, None)
+        return Tensor._make(ufunc(a._array, b._array), False, None)
     compare.__name__ = name
     compare.__doc__ = f"Elementwise {name} as a bool tensor (not differentiable)."
     return compare
@@ -382,26 +382,26 @@ logical_or = _compare(np.logical_or, "logical_or")
 
 
 def logical_not(input):
-    return Tensor._make(np.logical_not(input.data), False, None)
+    return Tensor._make(np.logical_not(input._array), False, None)
 
 
 def isnan(input):
-    return Tensor._make(np.isnan(input.data), False, None)
+    return Tensor._make(np.isnan(input._array), False, None)
 
 
 def isinf(input):
-    return Tensor._make(np.isinf(input.data), False, None)
+    return Tensor._make(np.isinf(input._array), False, None)
 
 
 def isfinite(input):
-    return Tensor._make(np.isfinite(input.data), False, None)
+    return Tensor._make(np.isfinite(input._array), False, None)
 
 
 def any(input, dim=None, keepdim=False):
     axes = normalize_dims(dim, input.ndim, "any")
-    return Tensor._make(np.any(input.data, axis=axes, keepdims=keepdim), False, None)
+    return Tensor._make(np.any(input._array, axis=axes, keepdims=keepdim), False, None)
 
 
 def all(input, dim=None, keepdim=False):
     axes = normalize_dims(dim, input.ndim, "all")
-    return Tensor._make(np.all(input.data, axis=axes, keepdims=keepdim), False, None)
+    return Tensor._make(np.all(input._array, axis=axes, keepdims=keepdim), False, None)

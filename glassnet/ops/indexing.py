@@ -76,13 +76,13 @@ def _apply(input, basic, advanced=None, unique=True):
 # ----------------------------------------------------------------------- keys
 def _plain(seq):
     """A nested list/tuple with its tensors replaced by arrays, ready for np.asarray."""
-    return [_plain(e) if isinstance(e, (list, tuple)) else e.data if isinstance(e, Tensor) else e
+    return [_plain(e) if isinstance(e, (list, tuple)) else e._array if isinstance(e, Tensor) else e
             for e in seq]
 
 
 def _convert(k):
     if isinstance(k, Tensor):
-        k = k.data.astype(bool) if k.data.dtype == np.uint8 else k.data  # a byte tensor is a mask
+        k = k._array.astype(bool) if k._array.dtype == np.uint8 else k._array  # a byte tensor is a mask
     if k is None or k is Ellipsis or isinstance(k, slice):
         return k
     if isinstance(k, (bool, np.bool_)):
@@ -238,7 +238,7 @@ def unbind(input, dim=0):
 
 # ------------------------------------------------------------------ gathers
 def _int_array(index, op):
-    array = index.data if isinstance(index, Tensor) else np.asarray(index)
+    array = index._array if isinstance(index, Tensor) else np.asarray(index)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor, got {array.dtype}")
     return array
@@ -296,7 +296,7 @@ def take_along_dim(input, indices, dim=None):
     idx = _int_array(indices, "take_along_dim")
     if dim is None:
         idx = idx.reshape(-1)
-        _check_range(idx, input.data.size, 0, "take_along_dim")
+        _check_range(idx, input._array.size, 0, "take_along_dim")
         return _apply(input, (Ellipsis,), np.unravel_index(idx, input.shape), False)
     _check_same_ndim(input, idx, "take_along_dim")
     d = normalize_dim(dim, input.ndim, "take_along_dim")
@@ -357,7 +357,7 @@ def scatter_add(input, dim, index, src):
 
 def masked_fill(input, mask, value):
     """input with `value` wherever the bool `mask` (broadcast against input) is True."""
-    mask_dtype = mask.data.dtype if isinstance(mask, Tensor) else np.asarray(mask).dtype
+    mask_dtype = mask._array.dtype if isinstance(mask, Tensor) else np.asarray(mask).dtype
     if mask_dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got {mask_dtype}")
     if isinstance(value, Tensor):

@@ -248,8 +248,8 @@ def _as_tensor(value, op, what):
 
 def _float_input(input, op):
     input = _as_tensor(input, op, "input")
-    if input.data.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be a floating-point tensor, got {input.data.dtype}")
+    if input._array.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be a floating-point tensor, got {input._array.dtype}")
     return input
 
 
@@ -259,10 +259,10 @@ def _same_shape_operands(input, target, op):
     if target.shape != input.shape:
         raise ValueError(f"{op}: target of shape {target.shape} does not match input of shape "
                          f"{input.shape}")
-    if target.data.dtype.kind not in "fiub":
-        raise TypeError(f"{op}: target must hold numbers, got {target.data.dtype}")
-    if target.data.dtype.kind != "f":
-        target = Tensor._make(target.data.astype(input.data.dtype), False, None)
+    if target._array.dtype.kind not in "fiub":
+        raise TypeError(f"{op}: target must hold numbers, got {target._array.dtype}")
+    if target._array.dtype.kind != "f":
+        target = Tensor._make(target._array.astype(input._array.dtype), False, None)
     return binary_operands(input, target, op)
 
 
@@ -270,7 +270,7 @@ def _constant(value, dtype, shape, op, what):
     """A weight as an array of the input's dtype that broadcasts to `shape` (not differentiable)."""
     if value is None:
         return None
-    array = np.asarray(value.data if isinstance(value, Tensor) else value, dtype=dtype)
+    array = np.asarray(value._array if isinstance(value, Tensor) else value, dtype=dtype)
     try:
         fits = np.broadcast_shapes(array.shape, shape) == tuple(shape)
     except ValueError:
@@ -298,7 +298,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     op = "binary_cross_entropy"
     _check_reduction(reduction, op)
     input, target = _same_shape_operands(input, target, op)
-    x = input.data
+    x = input._array
     if not np.all((x >= 0) & (x <= 1)):
         raise ValueError(f"{op}: all elements of input should be probabilities in [0, 1], "
                          f"got values from {np.nanmin(x):g} to {np.nanmax(x):g} (for logits "
@@ -314,7 +314,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     op = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, op)
     input, target = _same_shape_operands(input, target, op)
-    dtype, shape = input.data.dtype, input.shape
+    dtype, shape = input._array.dtype, input.shape
     return BCEWithLogitsLoss.apply(
         input, target, weight=_constant(weight, dtype, shape, op, "weight"),
         pos_weight=_constant(pos_weight, dtype, shape, op, "pos_weight"), reduction=reduction)
@@ -328,8 +328,8 @@ def _class_operands(input, target, weight, op):
                          "got a 0-d tensor")
     classes = input.shape[1 if input.ndim > 1 else 0]
     if weight is not None:
-        weight = np.asarray(weight.data if isinstance(weight, Tensor) else weight,
-                            dtype=input.data.dtype)
+        weight = np.asarray(weight._array if isinstance(weight, Tensor) else weight,
+                            dtype=input._array.dtype)
         if weight.shape != (classes,):
             raise ValueError(f"{op}: weight must have one entry per class, shape ({classes},), "
                              f"got {weight.shape}")
@@ -338,9 +338,9 @@ def _class_operands(input, target, weight, op):
 
 def _check_index_target(input, target, op):
     expected = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
-    if target.data.dtype.kind not in "iu":
+    if target._array.dtype.kind not in "iu":
         raise TypeError(f"{op}: class-index targets must be integers (int64), got "
-                        f"{target.data.dtype} of shape {target.shape} for input of shape "
+                        f"{target._array.dtype} of shape {target.shape} for input of shape "
                         f"{input.shape}")
     if target.shape != expected:
         raise ValueError(f"{op}: for input of shape {input.shape} the class-index target must "
@@ -368,7 +368,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, "
                          f"got {label_smoothing}")
     input, target, weight = _class_operands(input, target, weight, op)
-    if target.data.dtype.kind == "f":
+    if target._array.dtype.kind == "f":
         if target.shape != input.shape:
             raise ValueError(f"{op}: a floating-point target holds class probabilities and "
                              f"must have the input's shape {input.shape}, got {target.shape} "

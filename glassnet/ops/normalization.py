@@ -148,8 +148,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if input.numel() // c <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {tuple(input.shape)}")
-        running = None if running_mean is None else (running_mean.data, running_var.data)
-        if _compiled(input.data, *(t.data for t in _affine(weight, bias))):
+        running = None if running_mean is None else (running_mean._array, running_var._array)
+        if _compiled(input._array, *(t._array for t in _affine(weight, bias))):
             return _BatchNormCompiled.apply(input, *_affine(weight, bias), eps=eps,
                                             momentum=momentum, running=running)
         return _Normalize.apply(input, *_affine(weight, bias), axes=axes,
@@ -157,8 +157,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                                 momentum=momentum, running=running)
     if running_mean is None or running_var is None:
         raise ValueError("batch_norm: running_mean and running_var are needed when not training")
-    stats = (running_mean.data.reshape(param_shape), running_var.data.reshape(param_shape))
-    if _compiled(input.data, *(t.data for t in _affine(weight, bias))):
+    stats = (running_mean._array.reshape(param_shape), running_var._array.reshape(param_shape))
+    if _compiled(input._array, *(t._array for t in _affine(weight, bias))):
         return _BatchNormCompiled.apply(input, *_affine(weight, bias), eps=eps, stats=stats)
     return _Normalize.apply(input, *_affine(weight, bias), axes=axes, param_shape=param_shape,
                             param_axes=axes, eps=eps, stats=stats)
@@ -203,8 +203,8 @@ def embedding(input, weight, padding_idx=None):
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
                          f"shape {tuple(weight.shape)}")
     n = weight.shape[0]
-    if input.data.size and (input.data.min() < 0 or input.data.max() >= n):
-        bad = input.data.max() if input.data.max() >= n else input.data.min()
+    if input._array.size and (input._array.min() < 0 or input._array.max() >= n):
+        bad = input._array.max() if input._array.max() >= n else input._array.min()
         raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n

@@ -147,7 +147,7 @@ class _Recurrence(Function):
         if self.has_bias and need[S + 3]:
             grads[S + 3] = _torch_order(db, self.ORDER)
         parents = self.parents
-        return tuple(None if gr is None else gr.astype(p.data.dtype, copy=False)
+        return tuple(None if gr is None else gr.astype(p._array.dtype, copy=False)
                      for gr, p in zip(grads, parents))
 
     @staticmethod

@@ -188,13 +188,13 @@ class LogSumExp(_Reduction):
 
 # ----------------------------------------------------------------- functions
 def _require_float(input, op):
-    if input.data.dtype.kind != "f":
-        raise TypeError(f"{op}: needs a floating-point tensor, got {input.data.dtype}; "
+    if input._array.dtype.kind != "f":
+        raise TypeError(f"{op}: needs a floating-point tensor, got {input._array.dtype}; "
                         "use .float() first")
 
 
 def _check_nonempty(input, axes, op):
-    if any(input.shape[i] == 0 for i in axes) or (not axes and input.data.size == 0):
+    if any(input.shape[i] == 0 for i in axes) or (not axes and input._array.size == 0):
         raise ValueError(f"{op}: cannot reduce over an empty dim (input shape {input.shape}, "
                          f"dims {axes})")
 
@@ -273,7 +273,7 @@ def amin(input, dim=(), keepdim=False):
 
 
 def _arg_extreme(pick, input, dim, keepdim, op):
-    a = input.data
+    a = input._array
     if dim is None:
         _check_nonempty(input, (), op)
         index = np.asarray(pick(a), dtype=np.int64)

@@ -64,9 +64,9 @@ def _infer_shape(shape, size, op, what):
 
 
 def _reshape(input, shape, op):
-    if math.prod(shape) != input.data.size or min(shape, default=0) < 0:
-        shape = _infer_shape(shape, input.data.size, op, f"a tensor of shape {input.shape} "
-                                                          f"({input.data.size} elements)")
+    if math.prod(shape) != input._array.size or min(shape, default=0) < 0:
+        shape = _infer_shape(shape, input._array.size, op, f"a tensor of shape {input.shape} "
+                                                          f"({input._array.size} elements)")
     return Reshape.apply(input, shape=shape)
 
 
@@ -233,7 +233,7 @@ def _joinable(tensors, op):
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"{op}: entry {i} is a {type(t).__name__}, not a tensor")
-    dtype = reduce(result_dtype, [t.data.dtype for t in tensors])
+    dtype = reduce(result_dtype, [t._array.dtype for t in tensors])
     return [cast(t, dtype) for t in tensors]
 
 

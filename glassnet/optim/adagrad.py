@@ -26,4 +26,4 @@ class Adagrad(Optimizer):
         tmp += group["eps"]
         np.divide(g, tmp, out=tmp)
         tmp *= group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        p.data -= tmp
+        p._array -= tmp

@@ -31,14 +31,14 @@ class Adam(Optimizer):
         t = state["step"]
         g = self._gradient(p, grad, group, 0 if self._decoupled else wd)
         if self._decoupled and wd:
-            p.data *= 1 - lr * wd
+            p._array *= 1 - lr * wd
         m, v = state["exp_avg"], state["exp_avg_sq"]
         vmax = state["max_exp_avg_sq"] if group["amsgrad"] else None
-        arrays = (p.data, g, m, v) + (() if vmax is None else (vmax,))
+        arrays = (p._array, g, m, v) + (() if vmax is None else (vmax,))
         if native.supports(*arrays) and len({a.dtype for a in arrays}) == 1 and all(
                 a.flags.c_contiguous for a in arrays):
             # the passes below in one compiled loop, the same operations in the same order
-            native.adam(p.data, g, m, v, vmax, 1 - b1, b2, 1 - b2, math.sqrt(1 - b2 ** t),
+            native.adam(p._array, g, m, v, vmax, 1 - b1, b2, 1 - b2, math.sqrt(1 - b2 ** t),
                         group["eps"], lr / (1 - b1 ** t))
             return
         tmp = self._scratch(p, 1)
@@ -56,7 +56,7 @@ class Adam(Optimizer):
         tmp += group["eps"]
         np.divide(m, tmp, out=tmp)
         tmp *= lr / (1 - b1 ** t)
-        p.data -= tmp
+        p._array -= tmp
 
 
 class AdamW(Adam):

@@ -1,7 +1,7 @@
 """`Optimizer`: parameter groups, per-parameter state, zero_grad and state dicts.
 
 A subclass implements `_update(p, grad, state, group)`: one parameter's step,
-done in place on `p.data` and on the state arrays, in the parameter's dtype.
+done in place on `p._array` and on the state arrays, in the parameter's dtype.
 `step()` runs it for every parameter that has a gradient, outside any graph.
 
 Speed: the state arrays are allocated once, on a parameter's first step, and
@@ -109,10 +109,10 @@ class Optimizer:
                 for j, p in enumerate(group["params"]):
                     if p.grad is None:
                         continue
-                    grad = p.grad.data
-                    if grad.shape != p.data.shape:
+                    grad = p.grad._array
+                    if grad.shape != p._array.shape:
                         raise ValueError(f"{self._name}.step: parameter {j} of group {i} has "
-                                         f"shape {p.data.shape} but its grad has shape "
+                                         f"shape {p._array.shape} but its grad has shape "
                                          f"{grad.shape}")
                     self._update(p, grad, self.state.setdefault(p, {}), group)
         return loss
@@ -127,8 +127,8 @@ class Optimizer:
         while len(arrays) <= k:
             arrays.append(None)
         a = arrays[k]
-        if a is None or a.shape != p.data.shape or a.dtype != p.data.dtype:
-            a = arrays[k] = np.empty_like(p.data)
+        if a is None or a.shape != p._array.shape or a.dtype != p._array.dtype:
+            a = arrays[k] = np.empty_like(p._array)
         return a
 
     def _gradient(self, p, grad, group, weight_decay=0):
@@ -139,7 +139,7 @@ class Optimizer:
             return grad
         g = self._scratch(p, 0)
         if weight_decay:
-            np.multiply(p.data, weight_decay, out=g)
+            np.multiply(p._array, weight_decay, out=g)
             if group["maximize"]:
                 g -= grad
             else:
@@ -150,7 +150,7 @@ class Optimizer:
 
     @staticmethod
     def _zeros(p, fill=0):
-        return np.full_like(p.data, fill)
+        return np.full_like(p._array, fill)
 
     # ------------------------------------------------------------- state dicts
     def state_dict(self):
@@ -199,14 +199,14 @@ class Optimizer:
 
     @staticmethod
     def _load_value(value, p, where):
-        value = value.data if isinstance(value, Tensor) else value
+        value = value._array if isinstance(value, Tensor) else value
         if isinstance(value, np.ndarray) and value.ndim == 0:
             return value.item()             # 'step' saved as a 0-d array comes back a number
         if isinstance(value, np.ndarray):
-            if value.shape != p.data.shape:
+            if value.shape != p._array.shape:
                 raise ValueError(f"{where} has shape {value.shape}, but the parameter has "
-                                 f"shape {p.data.shape}")
-            return np.array(value, dtype=p.data.dtype)
+                                 f"shape {p._array.shape}")
+            return np.array(value, dtype=p._array.dtype)
         return value
 
     def __repr__(self):

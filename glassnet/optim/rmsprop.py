@@ -48,4 +48,4 @@ class RMSprop(Optimizer):
             np.multiply(buf, group["lr"], out=tmp)
         else:
             tmp *= group["lr"]
-        p.data -= tmp
+        p._array -= tmp

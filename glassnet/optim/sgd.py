@@ -23,7 +23,7 @@ class SGD(Optimizer):
         if mu:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, dtype=p.data.dtype)
+                buf = state["momentum_buffer"] = np.array(g, dtype=p._array.dtype)
             else:
                 buf *= mu
                 if group["dampening"]:
@@ -38,4 +38,4 @@ class SGD(Optimizer):
             else:
                 g = buf
         np.multiply(g, group["lr"], out=tmp)
-        p.data -= tmp
+        p._array -= tmp

@@ -60,7 +60,7 @@ class EarlyStopping(Callback):
         if self.best is None or self.better(value, self.best, self.min_delta):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
-                self.best_state = {k: v.data.copy() for k, v in trainer.model.state_dict().items()}
+                self.best_state = {k: v._array.copy() for k, v in trainer.model.state_dict().items()}
             return
         self.wait += 1
         if self.wait >= self.patience:

@@ -184,7 +184,7 @@ def predict(model, data):
         for batch in data:
             x = batch[0] if isinstance(batch, (tuple, list)) else batch
             out = model(x if isinstance(x, Tensor) else Tensor(x))
-            outputs.append(out.data)
+            outputs.append(out._array)
     finally:
         model.train(was_training)
     return np.concatenate(outputs)

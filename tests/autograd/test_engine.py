@@ -57,7 +57,7 @@ def test_only_leaves_keep_grad_unless_retained():
     (h * k).sum().backward()
     assert h.grad is None
     np.testing.assert_allclose(k.grad.numpy(), [3, 6])
-    np.testing.assert_allclose(x.grad.numpy(), 30 * x.data)
+    np.testing.assert_allclose(x.grad.numpy(), 30 * x._array)
 
 
 def test_backward_with_explicit_gradient():

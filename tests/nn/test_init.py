@@ -103,8 +103,8 @@ SCALED = [
 def test_scaled_fill_matches_torch(shape, name, kwargs, intended_std, uniform):
     gn.manual_seed(0)
     t = gn.empty(*shape, requires_grad=True)
-    array = t.data
-    assert getattr(init, name)(t, **kwargs) is t and t.data is array
+    array = t._array
+    assert getattr(init, name)(t, **kwargs) is t and t._array is array
     assert t.dtype == gn.float32 and t.requires_grad and t.grad is None
     v = array.astype(np.float64)
     std = intended_std(shape)
@@ -122,7 +122,7 @@ def test_scaled_fill_matches_torch(shape, name, kwargs, intended_std, uniform):
 
 def test_scaled_fill_small_and_zero_sized():
     t = init.kaiming_uniform_(gn.empty(3, 2))
-    assert np.abs(t.data).max() <= math.sqrt(3.0) * math.sqrt(2.0 / 2)
+    assert np.abs(t._array).max() <= math.sqrt(3.0) * math.sqrt(2.0 / 2)
     with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
         init.kaiming_uniform_(gn.empty(0, 4))
     with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
@@ -137,36 +137,36 @@ def test_scaled_fill_small_and_zero_sized():
 # ---------------------------------------------------------------- plain fills
 @pytest.mark.parametrize("a, b", [(0.0, 1.0), (-3.0, 5.0), (-0.01, 0.01)])
 def test_uniform(a, b):
-    v = init.uniform_(gn.empty(200_000), a, b).data.astype(np.float64)
+    v = init.uniform_(gn.empty(200_000), a, b)._array.astype(np.float64)
     assert v.min() >= a and v.max() <= b
     assert abs(v.mean() - (a + b) / 2) < TOL * (b - a) and _close(v.std(), (b - a) / math.sqrt(12))
 
 
 @pytest.mark.parametrize("mean, std", [(0.0, 1.0), (2.0, 0.5), (-1.0, 0.02)])
 def test_normal(mean, std):
-    v = init.normal_(gn.empty(400, 500), mean, std).data.astype(np.float64)
+    v = init.normal_(gn.empty(400, 500), mean, std)._array.astype(np.float64)
     assert abs(v.mean() - mean) < TOL * std and _close(v.std(), std)
-    assert init.normal_(gn.empty(3), 4.0, 0.0).data.tolist() == [4.0, 4.0, 4.0]
+    assert init.normal_(gn.empty(3), 4.0, 0.0)._array.tolist() == [4.0, 4.0, 4.0]
 
 
 def test_constant_ones_zeros():
     t = gn.empty(4, 5)
-    assert init.constant_(t, 0.3).data.max() == np.float32(0.3) and t.data.min() == np.float32(0.3)
-    assert init.zeros_(t).data.max() == 0 and init.ones_(t).data.min() == 1
+    assert init.constant_(t, 0.3)._array.max() == np.float32(0.3) and t._array.min() == np.float32(0.3)
+    assert init.zeros_(t)._array.max() == 0 and init.ones_(t)._array.min() == 1
     ints = gn.tensor(np.arange(6).reshape(2, 3))
-    assert init.constant_(ints, 7).data.tolist() == [[7] * 3] * 2 and ints.dtype == np.int64
+    assert init.constant_(ints, 7)._array.tolist() == [[7] * 3] * 2 and ints.dtype == np.int64
 
 
 @pytest.mark.parametrize("shape", [(3, 3), (2, 5), (5, 2)])
 def test_eye(shape):
-    np.testing.assert_array_equal(init.eye_(gn.empty(*shape)).data,
+    np.testing.assert_array_equal(init.eye_(gn.empty(*shape))._array,
                                   tinit.eye_(torch.empty(shape)).numpy())
 
 
 @pytest.mark.parametrize("shape, groups", [((4, 4, 3), 1), ((3, 5, 4), 1), ((6, 2, 3, 3), 3),
                                            ((4, 6, 5), 2), ((4, 2, 3, 2, 5), 2), ((6, 3, 3, 3), 1)])
 def test_dirac(shape, groups):
-    np.testing.assert_array_equal(init.dirac_(gn.empty(*shape), groups).data,
+    np.testing.assert_array_equal(init.dirac_(gn.empty(*shape), groups)._array,
                                   tinit.dirac_(torch.empty(shape), groups).numpy())
 
 
@@ -197,8 +197,8 @@ def _truncated_moments(mean, std, a, b):
 ])
 def test_trunc_normal(mean, std, a, b):
     t = gn.empty(200_000, requires_grad=True)
-    array = t.data
-    assert init.trunc_normal_(t, mean=mean, std=std, a=a, b=b) is t and t.data is array
+    array = t._array
+    assert init.trunc_normal_(t, mean=mean, std=std, a=a, b=b) is t and t._array is array
     v = array.astype(np.float64)
     assert v.min() >= a and v.max() <= b and t.dtype == gn.float32
     expected_mean, expected_std = _truncated_moments(mean, std, a, b)
@@ -208,8 +208,8 @@ def test_trunc_normal(mean, std, a, b):
 
 
 def test_trunc_normal_degenerate():
-    assert init.trunc_normal_(gn.empty(3), mean=5.0, std=0.0).data.tolist() == [2.0] * 3
-    assert init.trunc_normal_(gn.empty(2), a=1.0, b=1.0).data.tolist() == [1.0, 1.0]
+    assert init.trunc_normal_(gn.empty(3), mean=5.0, std=0.0)._array.tolist() == [2.0] * 3
+    assert init.trunc_normal_(gn.empty(2), a=1.0, b=1.0)._array.tolist() == [1.0, 1.0]
 
 
 # ------------------------------------------------------------------ orthogonal
@@ -217,8 +217,8 @@ def test_trunc_normal_degenerate():
                                          ((36, 2, 3), 0.5), ((1, 5), 3.0), ((7, 1), 1.0)])
 def test_orthogonal(shape, gain):
     t = gn.empty(*shape, requires_grad=True)
-    array = t.data
-    assert init.orthogonal_(t, gain=gain) is t and t.data is array and t.dtype == gn.float32
+    array = t._array
+    assert init.orthogonal_(t, gain=gain) is t and t._array is array and t.dtype == gn.float32
     flat = array.reshape(shape[0], -1).astype(np.float64)
     gram = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
     np.testing.assert_allclose(gram, gain ** 2 * np.eye(min(flat.shape)), atol=1e-5)
@@ -228,8 +228,8 @@ def test_orthogonal_is_haar():
     # LAPACK's QR alone leaves Q[0, 0] = -|x| / ||x|| always negative; the sign fix makes
     # Q's first column x / ||x||, whose first entry is positive half the time.
     gn.manual_seed(1)
-    corners = [init.orthogonal_(gn.empty(4, 3)).data[0, 0] for _ in range(400)]
-    corners_wide = [init.orthogonal_(gn.empty(3, 4)).data[0, 0] for _ in range(400)]
+    corners = [init.orthogonal_(gn.empty(4, 3))._array[0, 0] for _ in range(400)]
+    corners_wide = [init.orthogonal_(gn.empty(3, 4))._array[0, 0] for _ in range(400)]
     assert 0.4 < np.mean(np.array(corners) > 0) < 0.6
     assert 0.4 < np.mean(np.array(corners_wide) > 0) < 0.6
 
@@ -238,7 +238,7 @@ def test_orthogonal_is_haar():
 @pytest.mark.parametrize("shape, sparsity", [((40, 30), 0.1), ((10, 7), 0.35), ((5, 4), 0.0),
                                              ((5, 4), 1.0)])
 def test_sparse(shape, sparsity):
-    v = init.sparse_(gn.empty(*shape), sparsity, std=0.5).data
+    v = init.sparse_(gn.empty(*shape), sparsity, std=0.5)._array
     zeros = math.ceil(sparsity * shape[0])
     assert ((v == 0).sum(axis=0) == zeros).all()
     assert (v == 0).sum() == (tinit.sparse_(torch.empty(shape), sparsity) == 0).sum().item()
@@ -247,7 +247,7 @@ def test_sparse(shape, sparsity):
 
 
 def test_sparse_std():
-    v = init.sparse_(gn.empty(400, 500), 0.2, std=0.3).data.astype(np.float64)
+    v = init.sparse_(gn.empty(400, 500), 0.2, std=0.3)._array.astype(np.float64)
     assert _close(v[v != 0].std(), 0.3)
 
 
@@ -265,8 +265,8 @@ FILLS = RANDOM + [init.ones_, init.zeros_, init.eye_, lambda t: init.constant_(t
 @pytest.mark.parametrize("dtype", [gn.float32, gn.float64])
 def test_in_place_keeps_dtype_and_array(fill, dtype):
     t = gn.empty(6, 8, dtype=dtype, requires_grad=True)
-    array = t.data
-    assert fill(t) is t and t.data is array and t.dtype == dtype and t.shape == (6, 8)
+    array = t._array
+    assert fill(t) is t and t._array is array and t.dtype == dtype and t.shape == (6, 8)
     assert t.requires_grad and t.is_leaf and t.grad is None
     assert np.isfinite(array).all()
 
@@ -275,13 +275,13 @@ def test_in_place_keeps_dtype_and_array(fill, dtype):
 def test_non_contiguous_array(fill):
     base = np.full((8, 6), np.nan, dtype=np.float32)
     t = gn.Tensor(base.T)                     # a view: must be written through, not replaced
-    assert fill(t).data.base is base and np.isfinite(base).all()
+    assert fill(t)._array.base is base and np.isfinite(base).all()
 
 
 @pytest.mark.parametrize("fill", RANDOM)
 def test_reproducible(fill):
     def draw(**kwargs):
-        return fill(gn.empty(6, 8), **kwargs).data.copy()
+        return fill(gn.empty(6, 8), **kwargs)._array.copy()
     gn.manual_seed(7)
     first = draw()
     gn.manual_seed(7)

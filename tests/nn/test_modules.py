@@ -31,14 +31,14 @@ def check_module(spec, input_shape, *, train=False, rtol=1e-4, atol=1e-5, seed=0
     x = np.random.default_rng(seed).uniform(-1, 1, input_shape).astype(np.float32)
     tx, gx = torch.tensor(x, requires_grad=True), gn.tensor(x, requires_grad=True)
     ty, gy = theirs(tx), ours(gx)
-    np.testing.assert_allclose(gy.data, ty.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(gy._array, ty.detach().numpy(), rtol=rtol, atol=atol)
     w = np.random.default_rng(seed + 1).standard_normal(gy.shape).astype(np.float32)
     (ty * torch.tensor(w)).sum().backward()
     (gy * gn.tensor(w)).sum().backward()
-    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(gx.grad._array, tx.grad.numpy(), rtol=rtol, atol=atol)
     t_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.data, t_params[name].grad.numpy(), rtol=rtol,
+        np.testing.assert_allclose(p.grad._array, t_params[name].grad.numpy(), rtol=rtol,
                                    atol=atol, err_msg=name)
     return ours
 
@@ -76,21 +76,21 @@ def test_default_init_matches_pytorch_distribution():
     gn.manual_seed(0)
     layer = nn.Linear(400, 300)
     bound = 1 / np.sqrt(400)
-    w = layer.weight.data
+    w = layer.weight._array
     assert w.dtype == np.float32 and np.abs(w).max() <= bound
     assert abs(w.std() - bound / np.sqrt(3)) < 0.02 * bound   # U(-b, b) has std b/sqrt(3)
     conv = nn.Conv2d(16, 32, 5)
-    assert np.abs(conv.weight.data).max() <= 1 / np.sqrt(400)
-    assert np.abs(conv.bias.data).max() <= 1 / np.sqrt(400)
+    assert np.abs(conv.weight._array).max() <= 1 / np.sqrt(400)
+    assert np.abs(conv.bias._array).max() <= 1 / np.sqrt(400)
 
 
 def test_dropout_follows_train_and_eval():
     model = nn.Sequential(nn.Dropout(0.5))
     x = gn.ones(1000)
-    assert (model(x).data == 0).mean() > 0.4
+    assert (model(x)._array == 0).mean() > 0.4
     model.eval()
     assert not model.training and not model[0].training
-    assert np.array_equal(model(x).data, x.data)
+    assert np.array_equal(model(x)._array, x._array)
 
 
 def test_registration_names_and_walks():
@@ -131,7 +131,7 @@ def test_registration_names_and_walks():
 def test_state_dict_round_trip_and_errors():
     a, b = nn.Linear(3, 2), nn.Linear(3, 2)
     b.load_state_dict(a.state_dict())
-    assert np.array_equal(a.weight.data, b.weight.data)
+    assert np.array_equal(a.weight._array, b.weight._array)
     with pytest.raises(KeyError, match="missing keys \\['bias'\\]"):
         b.load_state_dict({"weight": a.weight})
     result = b.load_state_dict({"weight": a.weight, "other": gn.ones(1)}, strict=False)
@@ -178,10 +178,10 @@ def test_loss_modules(spec, target):
     assert repr(ours) == repr(theirs)
     tx, gx = torch.tensor(x, requires_grad=True), gn.tensor(x, requires_grad=True)
     ty, gy = theirs(tx, torch.tensor(t)), ours(gx, gn.tensor(t))
-    np.testing.assert_allclose(gy.data, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gy._array, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
     ty.sum().backward()
     gy.sum().backward()
-    np.testing.assert_allclose(gx.grad.data, tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gx.grad._array, tx.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_lazy_layers_learn_their_input_size_on_the_first_call():
@@ -194,7 +194,7 @@ def test_lazy_layers_learn_their_input_size_on_the_first_call():
     assert type(model[0]) is nn.Conv2d and model[0].weight.shape == (8, 3, 3, 3)
     assert type(model[3]) is nn.Linear and model[3].weight.shape == (10, 288)
     assert repr(model[3]) == "Linear(in_features=288, out_features=10, bias=True)"
-    assert np.abs(model[3].weight.data).max() <= 1 / np.sqrt(288)
+    assert np.abs(model[3].weight._array).max() <= 1 / np.sqrt(288)
     assert gn.summary(nn.Sequential(nn.Flatten(), nn.LazyLinear(512)), (1, 28, 28)) \
         .total_params == 785 * 512
 
@@ -223,21 +223,21 @@ def test_normalization_layers_in_train_and_eval_mode(spec, shape):
                                    atol=1e-6, err_msg=k)
     ours.eval()
     theirs.eval()
-    np.testing.assert_allclose(ours(gn.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(),
+    np.testing.assert_allclose(ours(gn.tensor(x))._array, theirs(torch.tensor(x)).detach().numpy(),
                                rtol=1e-4, atol=1e-5)
 
 
 def test_embedding_layer():
     emb_t = torch.nn.Embedding(10, 3, padding_idx=0)
     emb = nn.Embedding(10, 3, padding_idx=0)
-    assert repr(emb) == repr(emb_t) and np.all(emb.weight.data[0] == 0)
+    assert repr(emb) == repr(emb_t) and np.all(emb.weight._array[0] == 0)
     emb.load_state_dict({"weight": emb_t.weight.detach().numpy()})
     idx = np.array([[1, 0, 3], [3, 3, 9]])
     out_t, out = emb_t(torch.tensor(idx)), emb(gn.tensor(idx))
-    np.testing.assert_allclose(out.data, out_t.detach().numpy())
+    np.testing.assert_allclose(out._array, out_t.detach().numpy())
     out_t.sum().backward()
     out.sum().backward()
-    np.testing.assert_allclose(emb.weight.grad.data, emb_t.weight.grad.numpy())
+    np.testing.assert_allclose(emb.weight.grad._array, emb_t.weight.grad.numpy())
 
 
 @pytest.mark.parametrize("spec", ["nn.Linear(512, 2000)", "nn.Conv2d(32, 1024, 3)",
@@ -251,7 +251,7 @@ def test_default_initialisation_moments_match_pytorch(spec):
         ours(gn.ones(1, 700))
         theirs(torch.ones(1, 700))
     for name, t in theirs.named_parameters():   # every tensor has >= 1000 draws
-        o = dict(ours.named_parameters())[name].data
+        o = dict(ours.named_parameters())[name]._array
         t = t.detach().numpy()
         assert o.shape == t.shape and o.dtype == t.dtype
         assert abs(o.std() - t.std()) < 0.05 * t.std() + 1e-3, name

@@ -56,7 +56,7 @@ def _compare(t_outs, g_outs, t_leaves, g_leaves, t_mod, g_mod, seed=1):
     for k, (t, g) in enumerate(zip(t_outs, g_outs)):
         assert g.shape == tuple(t.shape), f"output {k}: {g.shape} vs {tuple(t.shape)}"
         assert g.dtype == np.float32
-        np.testing.assert_allclose(g.data, t.detach().numpy(), **TOL, err_msg=f"output {k}")
+        np.testing.assert_allclose(g._array, t.detach().numpy(), **TOL, err_msg=f"output {k}")
         w = rng.standard_normal(g.shape).astype(np.float32)
         t_loss = t_loss + (t * torch.tensor(w)).sum()
         g_loss = g_loss + (g * gn.tensor(w)).sum()
@@ -68,7 +68,7 @@ def _compare(t_outs, g_outs, t_leaves, g_leaves, t_mod, g_mod, seed=1):
     assert len(g_params) == len(list(t_mod.parameters()))
     for name, t, g in named:
         assert g.grad is not None, f"no gradient for {name}"
-        np.testing.assert_allclose(g.grad.data, t.grad.numpy(), **TOL, err_msg=f"grad of {name}")
+        np.testing.assert_allclose(g.grad._array, t.grad.numpy(), **TOL, err_msg=f"grad of {name}")
 
 
 def _states(kind, shape, rng):
@@ -241,14 +241,14 @@ def test_state_dict_both_ways_and_repr():
     assert all(g.shape == tuple(t.shape) for g, t in zip(g_mod.state_dict().values(),
                                                           t_mod.state_dict().values()))
     bound = 1 / np.sqrt(6)
-    assert all(np.abs(p.data).max() <= bound for p in g_mod.parameters())
-    t_mod.load_state_dict({k: torch.tensor(v.data) for k, v in g_mod.state_dict().items()})
+    assert all(np.abs(p._array).max() <= bound for p in g_mod.parameters())
+    t_mod.load_state_dict({k: torch.tensor(v._array) for k, v in g_mod.state_dict().items()})
     t_mod.eval(), g_mod.eval()
     x = np.random.default_rng(7).standard_normal((3, 5, 4)).astype(np.float32)
     t_out, (t_h, t_c) = t_mod(torch.tensor(x))
     g_out, (g_h, g_c) = g_mod(gn.tensor(x))
     for t, g in [(t_out, g_out), (t_h, g_h), (t_c, g_c)]:
-        np.testing.assert_allclose(g.data, t.detach().numpy(), **TOL)
+        np.testing.assert_allclose(g._array, t.detach().numpy(), **TOL)
     # PyTorch leaves the nonlinearity out of RNN's repr; glassnet shows it
     assert repr(nn.RNN(3, 4, nonlinearity="relu", bias=False)) == \
         "RNN(3, 4, nonlinearity='relu', bias=False)"
@@ -261,7 +261,7 @@ def test_stateful_chunks_match_the_whole_sequence():
     whole, _ = lstm(x)
     first, (h, c) = lstm(x[:5])
     second, _ = lstm(x[5:], (h.detach(), c.detach()))
-    np.testing.assert_allclose(second.data, whole.data[5:], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(second._array, whole._array[5:], rtol=1e-5, atol=1e-6)
     second.sum().backward()      # the graph of the first chunk is not needed
     assert lstm.weight_hh_l1.grad is not None
 
@@ -275,14 +275,14 @@ def test_dropout_between_layers():
     a, _ = gru(x)
     gn.manual_seed(3)
     b, _ = gru(x)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a._array, b._array)
     gru.eval()
     c, _ = gru(x)
     gru.dropout = 0.0
     gru.train()
     d, _ = gru(x)
-    np.testing.assert_array_equal(c.data, d.data)
-    assert not np.allclose(a.data, c.data)
+    np.testing.assert_array_equal(c._array, d._array)
+    assert not np.allclose(a._array, c._array)
 
 
 def test_no_grad_records_nothing():

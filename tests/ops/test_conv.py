@@ -140,9 +140,9 @@ def test_retain_graph_backward_twice():
     w = gn.randn(4, 3, 3, 3, requires_grad=True)
     y = gn.conv2d(x, w, padding=1).sum()
     y.backward(retain_graph=True)
-    first = w.grad.data.copy()
+    first = w.grad._array.copy()
     y.backward()
-    np.testing.assert_allclose(w.grad.data, 2 * first, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(w.grad._array, 2 * first, rtol=1e-5, atol=1e-5)
 
 
 def test_interleaved_steps_do_not_share_buffers():
@@ -157,7 +157,7 @@ def test_interleaved_steps_do_not_share_buffers():
     outs[0].backward()
     tw = torch.tensor(w, requires_grad=True)
     sum(TF.conv2d(torch.tensor(x), tw, padding=1).sum() for x in xs).backward()
-    np.testing.assert_allclose(gw.grad.data, tw.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(gw.grad._array, tw.grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
 def test_no_grad_records_nothing():
@@ -255,8 +255,8 @@ def test_conv_relu_pool_chain_keeps_channel_first_memory_and_matches_torch(paddi
              rtol=1e-4, atol=1e-4)
     x, w = gn.randn(3, 4, 12, 12), gn.randn(6, 4, 5, 5)
     y = gn.relu(gn.conv2d(x, w, padding=padding))
-    assert y.data.transpose(1, 0, 2, 3).flags.c_contiguous
-    assert gn.max_pool2d(y, 2).data.transpose(1, 0, 2, 3).flags.c_contiguous
+    assert y._array.transpose(1, 0, 2, 3).flags.c_contiguous
+    assert gn.max_pool2d(y, 2)._array.transpose(1, 0, 2, 3).flags.c_contiguous
 
 
 def test_conv_input_layout_does_not_change_the_result():
@@ -270,7 +270,7 @@ def test_conv_input_layout_does_not_change_the_result():
         w.grad = None
         y = gn.conv2d(x, w, padding=1)
         y.backward(gn.tensor(np.arange(y.numel(), dtype=np.float32).reshape(y.shape) % 7))
-        results.append((y.data, x.grad.data, w.grad.data))
+        results.append((y._array, x.grad._array, w.grad._array))
     for got in results[1:]:
         for g, want in zip(got, results[0]):
             np.testing.assert_array_equal(g, want)
@@ -290,7 +290,7 @@ def test_threaded_im2col_and_col2im_match_one_thread(monkeypatch):
         x.grad = w.grad = None
         y = gn.conv2d(x, w, padding=2)
         y.sum().backward()
-        results.append((y.data.copy(), x.grad.data, w.grad.data))
+        results.append((y._array.copy(), x.grad._array, w.grad._array))
     assert len(windows._parts((8, 16), 1 << 22)) == 2 * windows._PARTS_PER_CORE
     for got, want in zip(results[1], results[0]):
         np.testing.assert_array_equal(got, want)

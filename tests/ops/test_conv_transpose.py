@@ -128,7 +128,7 @@ def test_conv_transpose2d_is_the_input_gradient_of_conv2d():
     back = F.conv_transpose2d(gn.tensor(g, dtype=gn.float64), gn.tensor(w, dtype=gn.float64),
                               output_padding=(0, 1), **kw)
     assert back.shape == x.shape
-    np.testing.assert_allclose(np.sum(back.data * x), np.sum(g * y.data), rtol=1e-10)
+    np.testing.assert_allclose(np.sum(back._array * x), np.sum(g * y._array), rtol=1e-10)
 
 
 def test_only_some_inputs_need_grad():
@@ -205,7 +205,7 @@ def test_conv_transpose2d_module(args, kw, x_shape, output_size):
     _torch_copy(m, tm)
     check_op([x_shape], lambda x: tm(x, output_size), lambda x: m(x, output_size),
              rtol=1e-4, atol=2e-5)
-    params = [p.grad.data for p in m.parameters()]
+    params = [p.grad._array for p in m.parameters()]
     assert all(p is not None for p in params)
 
 
@@ -226,10 +226,10 @@ def test_conv_transpose_module_default_init():
     m = nn.ConvTranspose2d(64, 32, 4, groups=2)
     assert m.weight.shape == (64, 16, 4, 4) and m.bias.shape == (32,)
     bound = 1 / math.sqrt(16 * 4 * 4)
-    for p in (m.weight.data, m.bias.data):
+    for p in (m.weight._array, m.bias._array):
         assert p.dtype == np.float32
         assert np.abs(p).max() <= bound and np.abs(p).max() > 0.9 * bound
-    assert abs(m.weight.data.std() - bound / math.sqrt(3)) < 0.05 * bound
+    assert abs(m.weight._array.std() - bound / math.sqrt(3)) < 0.05 * bound
 
 
 @pytest.mark.parametrize("call,error,match", [

@@ -84,10 +84,10 @@ def test_index_negative_steps_match_flip():
 def test_repeated_indices_accumulate():
     x = gn.tensor(np.arange(4, dtype=np.float32), requires_grad=True)
     x[[0, 0, 3, 0, 1]].sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3, 1, 0, 1])
+    np.testing.assert_array_equal(x.grad._array, [3, 1, 0, 1])
     x.grad = None
     x[gn.tensor([[2, 2], [2, 1]])].sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0, 1, 3, 0])
+    np.testing.assert_array_equal(x.grad._array, [0, 1, 3, 0])
 
 
 def test_index_of_a_strided_view_accumulates_in_place():
@@ -100,7 +100,7 @@ def test_index_of_a_strided_view_accumulates_in_place():
 def test_basic_indexing_is_a_view_and_assigns_its_gradient():
     x = gn.randn(4, 5, requires_grad=True)
     y = x[1:3, ::2]
-    assert np.shares_memory(y.data, x.data)
+    assert np.shares_memory(y._array, x._array)
     assert y._ctx.advanced is None  # a plain assignment into zeros, no scatter-add
     assert x[x > 0]._ctx.unique and not x[[0, 1]]._ctx.unique
 
@@ -129,7 +129,7 @@ def test_setitem_matches_pytorch(fn):
     t, g = torch.tensor(data), gn.tensor(data)
     fn(torch, t)
     fn(gn, g)
-    np.testing.assert_array_equal(g.data, t.numpy())
+    np.testing.assert_array_equal(g._array, t.numpy())
 
 
 def test_setitem_validates_like_index():
@@ -209,7 +209,7 @@ def test_scatter_add_from_a_larger_src():
     # PyTorch's own backward fails here (it returns a gradient of the index's shape)
     index = gn.tensor([[3, 3], [0, 1]])
     check_op([(3, 4), (3, 5)],
-             lambda x, s: torch.scatter_add(x, 1, torch.tensor(index.data), s[:2, :2]),
+             lambda x, s: torch.scatter_add(x, 1, torch.tensor(index._array), s[:2, :2]),
              lambda x, s: gn.scatter_add(x, 1, index, s))
     gradcheck_op([(3, 4), (3, 5)], lambda x, s: gn.scatter_add(x, 1, index, s))
 

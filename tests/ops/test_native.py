@@ -314,8 +314,8 @@ def test_compiled_batch_norm_is_accurate_and_keeps_the_layout(layout, monkeypatc
     y = gn.nn.functional.batch_norm(t, None, None, training=True)
     g = rng.standard_normal(x.shape).astype(np.float32)
     y.backward(gn.tensor(g))
-    assert calls and N._compiled(t.data)
-    assert y.data.strides[0] < y.data.strides[1] if layout == "cnhw" else True
+    assert calls and N._compiled(t._array)
+    assert y._array.strides[0] < y._array.strides[1] if layout == "cnhw" else True
     mean = x.astype(np.float64).mean(axis=(0, 2, 3), keepdims=True)
     var = x.astype(np.float64).var(axis=(0, 2, 3), keepdims=True)
     x_hat = (x - mean) / np.sqrt(var + 1e-5)

@@ -23,8 +23,8 @@ def test_batch_norm_training(shape, affine):
     check_op(shapes, lambda x, *wb: TF.batch_norm(x, t_rm, t_rv, *wb, training=True, momentum=0.2),
              lambda x, *wb: F.batch_norm(x, g_rm, g_rv, *wb, training=True, momentum=0.2),
              atol=1e-4, grad_atol=1e-4)
-    np.testing.assert_allclose(g_rm.data, t_rm.numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(g_rv.data, t_rv.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g_rm._array, t_rm.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g_rv._array, t_rv.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("shape", [(8, 3), (4, 3, 5, 6)])

@@ -216,7 +216,7 @@ def test_max_pool2d_backward_keeps_the_input_memory_layout():
     x = gn.tensor(channel_first, requires_grad=True)
     g = rng.standard_normal((3, 4, 4, 4)).astype(np.float32)
     gn.max_pool2d(x, 2).backward(gn.tensor(g))
-    assert x.grad.data.transpose(1, 0, 2, 3).flags.c_contiguous
+    assert x.grad._array.transpose(1, 0, 2, 3).flags.c_contiguous
     tx = torch.tensor(a, requires_grad=True)
     torch.nn.functional.max_pool2d(tx, 2).backward(torch.tensor(g))
-    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
+    np.testing.assert_array_equal(x.grad._array, tx.grad.numpy())

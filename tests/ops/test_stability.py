@@ -25,9 +25,9 @@ UNARY.update({
 
 def _finite_everywhere(out, inputs):
     for t in out:
-        assert np.isfinite(t.data).all()
+        assert np.isfinite(t._array).all()
     for x in inputs:
-        assert x.grad is None or np.isfinite(x.grad.data).all()
+        assert x.grad is None or np.isfinite(x.grad._array).all()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -51,8 +51,8 @@ def test_softplus_past_a_large_threshold_does_not_overflow(dtype):
     x = gn.tensor(BIG.astype(dtype), dtype=dtype, requires_grad=True)
     y = gn.softplus(x, beta=0.5, threshold=1e5)
     y.sum().backward()
-    np.testing.assert_allclose(y.data, np.logaddexp(0, 0.5 * BIG) / 0.5, rtol=1e-6, atol=1e-30)
-    np.testing.assert_allclose(x.grad.data, torch.sigmoid(torch.tensor(0.5 * BIG)), rtol=1e-6,
+    np.testing.assert_allclose(y._array, np.logaddexp(0, 0.5 * BIG) / 0.5, rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(x.grad._array, torch.sigmoid(torch.tensor(0.5 * BIG)), rtol=1e-6,
                                atol=1e-30)
 
 
@@ -115,5 +115,5 @@ def test_extreme_magnitudes_raise_no_warning():
                lambda t: gn.gelu(t, approximate="tanh")):
         y = fn(x)
         y.backward(np.ones(4, np.float32))
-        assert not np.isnan(y.data).any() and np.isfinite(x.grad.data).all()
+        assert not np.isnan(y._array).any() and np.isfinite(x.grad._array).all()
         x.grad = None

@@ -95,7 +95,7 @@ def test_index_rules_match_pytorch_everywhere(dtype, images):
             for mode, ac in modes:
                 got = F.interpolate(gn.tensor(x, dtype=dtype), mode=mode, align_corners=ac, **kw)
                 want = TF.interpolate(torch.tensor(x), mode=mode, align_corners=ac, **kw)
-                np.testing.assert_allclose(got.data, want.numpy(), rtol=0, atol=tol,
+                np.testing.assert_allclose(got._array, want.numpy(), rtol=0, atol=tol,
                                            err_msg=f"{n} {kw} {mode} {ac}")
 
 
@@ -104,7 +104,7 @@ def test_nearest_1d_gradient_is_the_adjoint_of_its_forward():
     floor(j / 1.1): glassnet matches the forward and keeps the gradient its true adjoint."""
     x = gn.tensor(np.arange(5.0), requires_grad=True).reshape(1, 1, 5)
     y = F.interpolate(x, scale_factor=1.1)
-    np.testing.assert_array_equal(y.data, TF.interpolate(torch.arange(5.0)[None, None],
+    np.testing.assert_array_equal(y._array, TF.interpolate(torch.arange(5.0)[None, None],
                                                          scale_factor=1.1).numpy())
     gradcheck_op([(1, 2, 5)], lambda t: F.interpolate(t, scale_factor=1.1))
     gradcheck_op([(1, 2, 5)], lambda t: F.interpolate(t, scale_factor=2.01))
@@ -152,7 +152,7 @@ def test_no_grad_records_nothing_and_backward_saves_no_arrays():
         assert not F.interpolate(x, scale_factor=2).requires_grad
     y = F.interpolate(x, scale_factor=1.5, mode="bilinear")
     assert isinstance(y._ctx, Interpolate)
-    assert not any(isinstance(v, np.ndarray) and v.size >= x.data.size
+    assert not any(isinstance(v, np.ndarray) and v.size >= x._array.size
                    for v in vars(y._ctx).values())
 
 
@@ -177,8 +177,8 @@ def test_modules(make, shape):
 
 def test_upsample_is_interpolate():
     x = gn.randn(1, 2, 3, 3)
-    np.testing.assert_array_equal(F.upsample(x, scale_factor=2, mode="bilinear").data,
-                                  F.interpolate(x, scale_factor=2, mode="bilinear").data)
+    np.testing.assert_array_equal(F.upsample(x, scale_factor=2, mode="bilinear")._array,
+                                  F.interpolate(x, scale_factor=2, mode="bilinear")._array)
 
 
 # -------------------------------------------------------------------------------- errors

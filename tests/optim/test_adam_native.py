@@ -17,7 +17,7 @@ def _steps(monkeypatch, lib, cls, dtype, size, **options):
     rng = np.random.default_rng(2)
     for _ in range(4):
         w.grad = gn.tensor(rng.standard_normal(size).astype(dtype))
-        w.grad.data[:3] = [0, np.inf, np.nan] if size > 3 else w.grad.data[:3]
+        w.grad._array[:3] = [0, np.inf, np.nan] if size > 3 else w.grad._array[:3]
         opt.step()
     return w.detach().numpy().copy(), opt.state_dict()
 

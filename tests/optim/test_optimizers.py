@@ -55,8 +55,8 @@ def _step(opt, params, grads, lib, skip=None):
 
 def _assert_same(ours, theirs, rtol=1e-5, atol=1e-6):
     for o, t in zip(ours, theirs):
-        assert o.data.dtype == t.detach().numpy().dtype
-        np.testing.assert_allclose(o.data, t.detach().numpy(), rtol=rtol, atol=atol)
+        assert o._array.dtype == t.detach().numpy().dtype
+        np.testing.assert_allclose(o._array, t.detach().numpy(), rtol=rtol, atol=atol)
 
 
 def _run_both(name, options, dtype=np.float32, steps=20, tol=(1e-5, 1e-6)):
@@ -106,7 +106,7 @@ def test_a_steady_step_allocates_nothing_parameter_sized(name, options):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < big[0].data.nbytes / 4, f"{name} allocated {peak} bytes in a step"
+    assert peak < big[0]._array.nbytes / 4, f"{name} allocated {peak} bytes in a step"
 
 
 def test_param_groups_with_their_own_options():
@@ -155,7 +155,7 @@ def test_state_dict_round_trip_continues_exactly(name, options, through_file, tm
     for g in grads[5:]:
         _step(second, resumed, g, gn)
     for a, b in zip(straight, resumed):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a._array, b._array)
 
 
 def test_load_state_dict_copies_and_casts():
@@ -177,7 +177,7 @@ def test_zero_grad_both_ways():
         p.grad = gn.ones(*p.shape)
     kept = ours[0].grad
     opt.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and not p.grad.data.any() for p in ours)
+    assert all(p.grad is not None and not p.grad._array.any() for p in ours)
     assert ours[0].grad is kept             # zeroed in place, not replaced
     opt.zero_grad()
     assert all(p.grad is None for p in ours)
@@ -201,14 +201,14 @@ def test_closure_runs_with_grad_enabled_and_returns_its_loss():
         t_loss = t_opt.step(closure(t_opt, theirs))
         np.testing.assert_allclose(o_loss.item(), t_loss.item(), rtol=1e-6)
     _assert_same(ours, theirs)
-    assert ours[2].grad is None and np.array_equal(ours[2].data, _pair()[0][2].data)
+    assert ours[2].grad is None and np.array_equal(ours[2]._array, _pair()[0][2]._array)
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
 def test_each_optimizer_fits_a_logistic_regression(name):
     rng = np.random.default_rng(0)
     x = gn.tensor(rng.standard_normal((200, 2)).astype(np.float32))
-    y = gn.tensor((x.data @ np.array([2.0, -3.0]) + 0.5 > 0).astype(np.float32))
+    y = gn.tensor((x._array @ np.array([2.0, -3.0]) + 0.5 > 0).astype(np.float32))
     w = gn.zeros(2, requires_grad=True)
     b = gn.zeros(1, requires_grad=True)
     lr = {"SGD": 0.5, "Adagrad": 0.5}.get(name, 0.05)

@@ -50,7 +50,7 @@ def test_quiet_prints_nothing():
 def test_nan_loss_stops_with_epoch_and_step():
     model = _model()
     with gn.no_grad():
-        model[0].weight.data[0, 0] = np.nan
+        model[0].weight._array[0, 0] = np.nan
     out = io.StringIO()
     history = fit(model, DataLoader(_blobs(), 50), nn.CrossEntropyLoss(),
                   gn.optim.SGD(model.parameters(), 0.1), 3, stream=out)
@@ -85,7 +85,7 @@ def test_checkpoint_and_csv_logger(tmp_path):
                                                           "epoch3.gn", "log.csv"]
     fresh = _model()
     fresh.load_state_dict(gn.load(tmp_path / "epoch3.gn"))
-    np.testing.assert_array_equal(fresh[0].weight.data, model[0].weight.data)
+    np.testing.assert_array_equal(fresh[0].weight._array, model[0].weight._array)
     rows = list(csv.DictReader(open(tmp_path / "log.csv")))
     assert [r["epoch"] for r in rows] == ["1", "2", "3"] and "val_accuracy" in rows[0]
 
