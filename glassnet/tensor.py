@@ -14,7 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import dtypes
+from . import devices as _device, dtypes
 from .autograd.grad_mode import _state as _grad_state
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -207,11 +207,30 @@ class Tensor:
             return format(self._array.item(), spec)
         return repr(self)
 
-    # ------------------------------------------------------------------ dtypes
-    def to(self, dtype):
+    # --------------------------------------------------------- devices, dtypes
+    @property
+    def device(self):
+        return _device.CPU
+
+    is_cuda = False
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None, non_blocking=False):
+        _device.check_device("cuda", "cuda" if device is None else device)
+
+    def to(self, *args, **kwargs):
+        """to(dtype), to(device, dtype=None), to(other_tensor), with copy=: PyTorch's forms.
+        The device must be the CPU; the same tensor comes back when nothing changes."""
+        _, dtype, copy = _device.parse_to("to", args, kwargs)
+        out = self if dtype is None else _ops.cast(self, dtype)
+        return _ops.clone(out) if copy and out is self else out
+
+    def type(self, dtype):
         return _ops.cast(self, dtype)
 
-    type = astype = to
+    astype = type
 
     def float(self):
         return _ops.cast(self, np.float32)

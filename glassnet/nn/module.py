@@ -10,6 +10,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
+from .. import devices
 from ..tensor import Tensor
 from .parameter import Parameter
 from .utils import zero_grads
@@ -223,9 +224,17 @@ class Module:
                 t._array = t._array.astype(dtype)
         return self
 
-    def to(self, dtype):
-        """Cast floating parameters and buffers to dtype, in place (glassnet has one device)."""
-        return self._cast(dtype)
+    def to(self, *args, **kwargs):
+        """PyTorch's forms: to(device), to(dtype), to(device, dtype), to(tensor). Floating
+        parameters and buffers are cast in place; the device must be the CPU."""
+        _, dtype, _ = devices.parse_to(f"{type(self).__name__}.to", args, kwargs)
+        return self if dtype is None else self._cast(dtype)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        devices.check_device(f"{type(self).__name__}.cuda", "cuda" if device is None else device)
 
     def float(self):
         return self._cast(np.float32)
