@@ -136,7 +136,7 @@ def copy_weights(gn_model, torch_model, torch):
                          f"{len(target)}: {list(source)} vs {list(target)}")
     new = {}
     for src, dst in pairs:
-        array = np.asarray(source[src]._array)
+        array = np.asarray(source[src].detach().numpy())
         if array.shape != tuple(target[dst].shape):
             raise ValueError(f"copy_weights: {src} {array.shape} does not fit torch's "
                              f"{dst} {tuple(target[dst].shape)}")
@@ -152,9 +152,9 @@ def forward_flops(model, x):
     def count(module, args, output):
         kind = type(module).__name__
         if kind == "Linear":
-            total[0] += 2 * output._array.size * module.in_features
+            total[0] += 2 * output.numel() * module.in_features
         elif kind.startswith("Conv"):
-            total[0] += (2 * output._array.size * module.in_channels // module.groups
+            total[0] += (2 * output.numel() * module.in_channels // module.groups
                          * int(np.prod(module.kernel_size)))
         elif kind == "LSTM":
             shape = args[0].shape

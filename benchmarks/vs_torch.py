@@ -125,7 +125,7 @@ def verify(workload, gn_model, torch_model, gn_opt, torch_opt, gx, gy, tx, ty):
     worst = 0.0
     for (name, p), q in zip(gn_model.named_parameters(), torch_model.parameters()):
         want = q.grad.numpy()
-        err = float(np.linalg.norm(p.grad._array - want) / max(np.linalg.norm(want), 1e-12))
+        err = float(np.linalg.norm(p.grad.numpy() - want) / max(np.linalg.norm(want), 1e-12))
         worst = max(worst, err)
         if err > RTOL:
             raise Mismatch(f"gradient of {name}: relative error {err:.2e}")

@@ -74,20 +74,21 @@ def forward(p, x):
 class Adam:
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         self.params, self.lr, self.betas, self.eps, self.t = params, lr, betas, eps, 0
-        self.m = [np.zeros_like(p._array) for p in params]
-        self.v = [np.zeros_like(p._array) for p in params]
+        self.m = [np.zeros_like(p.data.numpy()) for p in params]
+        self.v = [np.zeros_like(p.data.numpy()) for p in params]
 
     def step(self):
         self.t += 1
         b1, b2 = self.betas
         scale = self.lr * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
         for p, m, v in zip(self.params, self.m, self.v):
-            g = p.grad._array
+            g = p.grad.numpy()
             m *= b1
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * g * g
-            p._array -= scale * m / (np.sqrt(v) + self.eps * math.sqrt(1 - b2 ** self.t))
+            w = p.data.numpy()      # the weights' own memory: updated in place, no graph
+            w -= scale * m / (np.sqrt(v) + self.eps * math.sqrt(1 - b2 ** self.t))
             p.grad = None
 
 
