@@ -26,6 +26,7 @@ from .dtypes import (float16, half, float32, float64, double, int8, uint8, int16
 from . import autograd  # first: Function and Tensor refer to each other
 from .tensor import Tensor
 from .devices import device, DeviceError
+from .tensor_types import *  # noqa: F401,F403  (FloatTensor, LongTensor, ...)
 from .random import manual_seed, get_rng_state, set_rng_state
 from .autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled
 from .creation import *  # noqa: F401,F403

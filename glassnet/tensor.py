@@ -14,7 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import devices as _device, dtypes
+from . import devices as _device, dtypes, tensor_types as _tensor_types
 from .autograd.grad_mode import _state as _grad_state
 
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
@@ -227,10 +227,14 @@ class Tensor:
         out = self if dtype is None else _ops.cast(self, dtype)
         return _ops.clone(out) if copy and out is self else out
 
-    def type(self, dtype):
-        return _ops.cast(self, dtype)
+    def type(self, dtype=None):
+        """x.type(gn.float64) or x.type(gn.DoubleTensor) casts; x.type() names the type."""
+        if dtype is None:
+            return _tensor_types.type_name(self.dtype)
+        return _ops.cast(self, _tensor_types.as_dtype(dtype))
 
-    astype = type
+    def astype(self, dtype):
+        return _ops.cast(self, dtype)
 
     def float(self):
         return _ops.cast(self, np.float32)

@@ -152,3 +152,19 @@ def test_factories_take_a_cpu_device():
     assert gn.randn(2, 2, device=gn.device("cpu")).shape == (2, 2)
     assert gn.arange(3, device="cpu").tolist() == [0, 1, 2]
     assert gn.tensor([1, 2], device="cpu").dtype == np.int64
+
+
+# ------------------------------------------------------------------ legacy tensor types
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor",
+                                  "ByteTensor", "BoolTensor", "ShortTensor", "CharTensor"])
+def test_typed_tensor_names_build_and_cast_like_torch(name):
+    ours, theirs = getattr(gn, name), getattr(torch, name)
+    values = [[1, 0], [3, 2]]
+    a, b = ours(values), theirs(values)
+    assert a.dtype == b.numpy().dtype and a.tolist() == b.tolist()
+    assert ours(2, 3).shape == tuple(theirs(2, 3).shape)
+    x = gn.tensor([[1.5, 0.0]])
+    assert x.type(ours).dtype == torch.tensor([[1.5, 0.0]]).type(theirs).numpy().dtype
+    assert isinstance(a, ours) and not isinstance(a.type(gn.float16), ours)
+    assert a.type() == f"glassnet.{name}" and b.type() == f"torch.{name}"
