@@ -28,6 +28,7 @@ from .tensor import Tensor
 from .devices import device, DeviceError
 from .tensor_types import *  # noqa: F401,F403  (FloatTensor, LongTensor, ...)
 from .random import manual_seed, get_rng_state, set_rng_state
+from .random import Generator  # noqa: F401  (torch.Generator)
 from .autograd import no_grad, enable_grad, is_grad_enabled, set_grad_enabled
 from .creation import *  # noqa: F401,F403
 from .ops import *  # noqa: F401,F403
@@ -36,6 +37,7 @@ from . import nn
 from . import optim
 from . import data
 from . import cuda
+from . import utils  # torch.utils.data's names: gn.utils.data.DataLoader
 from .io import save, load, CheckpointError
 from .summary import summary, Summary
 

@@ -10,3 +10,9 @@ from .download import DownloadError, ChecksumError, cache_dir, fetch, extract_ta
 from .registry import (get_dataset, available_datasets, dataset_names,  # noqa: F401
                        default_transform)
 from . import transforms  # noqa: F401
+# PyTorch's torch.utils.data names (also under glassnet.utils.data)
+from .dataset import IterableDataset, ConcatDataset, ChainDataset  # noqa: F401
+from .sampler import (Sampler, SequentialSampler, RandomSampler,  # noqa: F401
+                      SubsetRandomSampler, WeightedRandomSampler, BatchSampler)
+from .collate import default_collate, default_convert  # noqa: F401
+from .workers import get_worker_info, WorkerInfo  # noqa: F401

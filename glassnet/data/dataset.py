@@ -1,26 +1,57 @@
-"""Datasets: anything with __len__ and __getitem__; ImageDataset, TensorDataset, Subset,
-random_split."""
+"""Datasets, with PyTorch's names and rules: Dataset (map-style), IterableDataset,
+TensorDataset, Subset, ConcatDataset, ChainDataset, random_split; and ImageDataset,
+glassnet's images-in-memory base."""
+import bisect
+import itertools
 import math
+import operator
+from typing import Generic, TypeVar
 
 import numpy as np
 
-from ..random import default_generator
+from ..random import resolve_generator
 from ..tensor import Tensor
 
+T_co = TypeVar("T_co", covariant=True)
 
-class Dataset:
-    """Subclass and define __len__ and __getitem__(i) -> a sample (tuple of arrays/numbers).
 
-    A dataset that can also return a whole batch at once defines `get_batch(indices)`
-    (an int64 array) -> tuple of stacked arrays; the DataLoader then builds each batch
-    with one fancy-indexing call instead of one Python call per sample.
+class Dataset(Generic[T_co]):
+    """A map-style dataset: subclass and define `__getitem__(i)` -> a sample and `__len__`.
+
+    A dataset that can also build a whole batch at once defines `get_batch(indices)` (an
+    int64 array) -> the batch as default_collate would build it from `[self[i] for i in
+    indices]`, with NumPy arrays in place of tensors (e.g. a tuple of stacked arrays). The
+    DataLoader then gathers each batch with one call instead of one Python call per sample.
+    `get_batch` may return None, meaning "not with the current settings" (e.g. a per-sample
+    transform): the DataLoader then collates the samples one by one.
     """
 
     def __getitem__(self, index):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__}: a Dataset must define __getitem__")
 
-    def __len__(self):
-        raise NotImplementedError
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset[T_co]):
+    """A dataset read as a stream: subclass and define `__iter__`.
+
+    With `num_workers=k` each of the DataLoader's k workers iterates its own copy of the
+    dataset, so every sample comes k times unless `__iter__` takes its share by
+    `get_worker_info()` (its `id`, `num_workers` and `dataset`, this worker's copy), as in
+    PyTorch.
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__}: an IterableDataset must define "
+                                  f"__iter__")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
+
+
+def _wrap(array):
+    return Tensor._make(np.asarray(array), False, None)
 
 
 class ImageDataset(Dataset):
@@ -46,7 +77,8 @@ class ImageDataset(Dataset):
 
 
 class TensorDataset(Dataset):
-    """Samples are rows of the given tensors/arrays (all with the same first dimension)."""
+    """Samples are rows of the given tensors/arrays (all with the same first dimension):
+    `dataset[i]` is a tuple of Tensors sharing memory with them."""
 
     def __init__(self, *tensors):
         if not tensors:
@@ -58,39 +90,106 @@ class TensorDataset(Dataset):
                              f"shapes {[a.shape for a in arrays]}")
         self.arrays = arrays
 
+    @property
+    def tensors(self):
+        return tuple(_wrap(a) for a in self.arrays)
+
     def __len__(self):
         return self.arrays[0].shape[0]
 
     def __getitem__(self, index):
-        return tuple(a[index] for a in self.arrays)
+        return tuple(_wrap(a[index]) for a in self.arrays)
 
     def get_batch(self, indices):
         return tuple(a[indices] for a in self.arrays)
 
 
+def _checked_index(index, n, who):
+    """`index` as a non-negative int below n (negative ones count from the end)."""
+    try:
+        i = operator.index(index)
+    except TypeError:
+        raise TypeError(f"{who}: an index must be an integer, got {type(index).__name__}") \
+            from None
+    if not -n <= i < n:
+        raise IndexError(f"{who}: index {i} is out of range for {n} samples")
+    return i + n if i < 0 else i
+
+
 class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order (`.dataset`, `.indices`, the
+    latter kept as an int64 array)."""
+
     def __init__(self, dataset, indices):
-        self.dataset, self.indices = dataset, np.asarray(indices, dtype=np.int64)
+        indices = np.asarray(getattr(indices, "_array", indices))
+        if indices.size == 0:
+            indices = indices.astype(np.int64).reshape(0)
+        if indices.ndim != 1 or indices.dtype.kind not in "iu":
+            raise TypeError(f"Subset: indices must be a 1-D sequence of integers, got dtype "
+                            f"{indices.dtype} and shape {indices.shape}")
+        n = len(dataset) if hasattr(type(dataset), "__len__") else None
+        if n is not None and indices.size and not (-n <= indices.min() and indices.max() < n):
+            bad = indices[(indices < -n) | (indices >= n)][0]
+            raise IndexError(f"Subset: index {bad} is out of range for a dataset of {n} samples")
+        self.dataset, self.indices = dataset, indices.astype(np.int64, copy=False)
 
     def __len__(self):
         return len(self.indices)
 
     def __getitem__(self, index):
-        return self.dataset[int(self.indices[index])]
+        if isinstance(index, list):
+            return self.dataset[[int(self.indices[_checked_index(i, len(self), "Subset")])
+                                 for i in index]]
+        return self.dataset[int(self.indices[_checked_index(index, len(self), "Subset")])]
 
     def get_batch(self, indices):
-        return _batch(self.dataset, self.indices[indices])
+        gather = getattr(self.dataset, "get_batch", None)
+        return None if gather is None else gather(self.indices[indices])
 
 
-def _batch(dataset, indices):
-    """A batch as a tuple of stacked arrays, in one call where the dataset allows."""
-    if hasattr(dataset, "get_batch"):
-        return dataset.get_batch(indices)
-    samples = [dataset[int(i)] for i in indices]
-    first = samples[0]
-    if not isinstance(first, (tuple, list)):
-        return (np.stack([np.asarray(s) for s in samples]),)
-    return tuple(np.stack([np.asarray(s[k]) for s in samples]) for k in range(len(first)))
+class ConcatDataset(Dataset):
+    """Map-style datasets one after the other; `cumulative_sizes[k]` is the number of
+    samples in datasets 0..k."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: give at least one dataset")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError(f"ConcatDataset: {type(d).__name__} is an IterableDataset, "
+                                f"which has no indices; ChainDataset chains those")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        i = _checked_index(index, len(self), "ConcatDataset")
+        which = bisect.bisect_right(self.cumulative_sizes, i)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][i - start]
+
+
+class ChainDataset(IterableDataset):
+    """IterableDatasets read one after the other."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def _parts(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset: {type(d).__name__} is not an IterableDataset; "
+                                f"ConcatDataset joins map-style datasets")
+            yield d
+
+    def __iter__(self):
+        for d in self._parts():
+            yield from d
+
+    def __len__(self):
+        return sum(len(d) for d in self._parts())
 
 
 def random_split(dataset, lengths, generator=None):
@@ -106,6 +205,6 @@ def random_split(dataset, lengths, generator=None):
     if sum(lengths) != n:
         raise ValueError(f"random_split: the lengths {lengths} sum to {sum(lengths)}, but the "
                          f"dataset has {n} samples")
-    order = (generator or default_generator()).permutation(n)
+    order = resolve_generator(generator, "random_split").permutation(n)
     bounds = np.cumsum([0] + lengths)
     return [Subset(dataset, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
