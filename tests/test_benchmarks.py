@@ -58,3 +58,20 @@ def test_scaling_quick_writes_table_and_plot(tmp_path):
     assert "## lstm-mnist" in table and "## lstm-mnist" in out
     png = (tmp_path / "scaling.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
+
+def test_dataloader_vs_torch_quick_json(tmp_path):
+    pytest.importorskip("torch")
+    import numpy as np
+    from data.test_data import _idx                    # tiny IDX files, not the real MNIST
+    rng = np.random.default_rng(0)
+    _idx(tmp_path / "train-images-idx3-ubyte", 2051, rng.integers(0, 256, (150, 28, 28)))
+    _idx(tmp_path / "train-labels-idx1-ubyte", 2049, rng.integers(0, 10, 150))
+    out = _run("dataloader_vs_torch.py", "--quick", "--rounds", "1", "--json",
+               "--data-dir", str(tmp_path))
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["images"] == 150 and result["batch_size"] == 64 and result["rounds"] == 1
+    assert result["glassnet"]["batched"] is True and result["torch"]["batched"] is False
+    for name in ("glassnet", "torch"):
+        assert _positive(result[name]["median"]) and len(result[name]["seconds"]) == 1
+    assert _positive(result["ratio"])

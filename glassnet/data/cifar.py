@@ -105,6 +105,16 @@ def read_batch(path, num_classes=10):
     return images, labels
 
 
+def train_batches(folder):
+    """The training batches of `folder`: data_batch_1..5, or data_batch_1..4 in a dev split
+    (batch 5 held out and renamed test_batch, so data_batch_5 is absent): training on a
+    dev split then never sees the images it is evaluated on."""
+    if not os.path.isfile(os.path.join(folder, TRAIN_BATCHES[-1])) \
+            and os.path.isfile(os.path.join(folder, TEST_BATCHES[0])):
+        return TRAIN_BATCHES[:-1]
+    return TRAIN_BATCHES
+
+
 def read_label_names(path):
     names = _field(load_pickle(path), b"label_names", path)
     if not isinstance(names, list) or not all(isinstance(n, (bytes, str)) for n in names):
@@ -115,10 +125,11 @@ def read_label_names(path):
 class CIFAR10(ImageDataset):
     """CIFAR-10: samples (32x32x3 uint8 image, int label), or `transform(images)`.
 
-    Looks for `cifar-10-batches-py/` in `root`, `root/cifar10` and the download cache
-    (`$GLASSNET_DATA/cifar10`, else `~/.cache/glassnet/cifar10`), or for the batch files
-    directly in `root`. `download=True` fetches and unpacks the archive into
-    `root/cifar10` (or the cache) when it is found nowhere.
+    Looks for `cifar-10-batches-py/` in `root` (torchvision's layout), `root/cifar10` and
+    the download cache (`$GLASSNET_DATA/cifar10`, else `~/.cache/glassnet/cifar10`), or for
+    the batch files directly in `root`. A dev split (data_batch_1..4 and test_batch, no
+    data_batch_5) trains on its four batches. `download=True` fetches and unpacks the
+    archive into `root/cifar10` (or the cache) when it is found nowhere.
     """
     name = "cifar10"
     task, num_classes, input_shape = "classification", 10, (CHANNELS, SIDE, SIDE)
@@ -128,26 +139,35 @@ class CIFAR10(ImageDataset):
 
     def __init__(self, root=None, train=True, transform=None, download=False):
         self.train, self.transform = train, transform
-        batches = TRAIN_BATCHES if train else TEST_BATCHES
-        folder = self._locate(root, batches)
+        self.images, self.labels, classes, self.folder = self.read_split(root, train, download)
+        if classes is not None:
+            self.classes = classes
+
+    @classmethod
+    def read_split(cls, root=None, train=True, download=False):
+        """One split's (uint8 images (N, 32, 32, 3), int64 labels (N,), class names from
+        batches.meta or None, the batch folder), found in the search folders (fetched first
+        when `download` and missing) and validated. The one reader of the files:
+        `glassnet.vision.datasets` uses it too."""
+        folder, batches = cls._locate(root, train)
         if folder is None and download:
-            fetch(self.name, root, looked_in=self.search_dirs(root))
-            folder = self._locate(root, batches)
+            fetch(cls.name, root, looked_in=cls.search_dirs(root))
+            folder, batches = cls._locate(root, train)
         if folder is None:
-            raise FileNotFoundError(f"CIFAR10: {', '.join(batches)} not found; looked in "
-                                    f"{', '.join(self.search_dirs(root))} (download=True, or "
+            dev = " (or data_batch_1..4 beside test_batch: a dev split)" if train else ""
+            raise FileNotFoundError(f"CIFAR10: {', '.join(batches)}{dev} not found; looked in "
+                                    f"{', '.join(cls.search_dirs(root))} (download=True, or "
                                     f"--download on the command line, fetches it)")
-        self.folder = folder
-        parts = [read_batch(os.path.join(folder, b), self.num_classes) for b in batches]
-        self.images = np.ascontiguousarray(np.concatenate([p[0] for p in parts]))
-        self.labels = np.concatenate([p[1] for p in parts])
-        meta = os.path.join(folder, META)
+        parts = [read_batch(os.path.join(folder, b), cls.num_classes) for b in batches]
+        images = np.ascontiguousarray(np.concatenate([p[0] for p in parts]))
+        labels = np.concatenate([p[1] for p in parts])
+        meta, classes = os.path.join(folder, META), None
         if os.path.isfile(meta):
-            names = read_label_names(meta)
-            if len(names) != self.num_classes:
-                raise DataFormatError(f"{meta}: {len(names)} label names, expected "
-                                      f"{self.num_classes}")
-            self.classes = names
+            classes = read_label_names(meta)
+            if len(classes) != cls.num_classes:
+                raise DataFormatError(f"{meta}: {len(classes)} label names, expected "
+                                      f"{cls.num_classes}")
+        return images, labels, classes, folder
 
     @classmethod
     def search_dirs(cls, root):
@@ -158,9 +178,11 @@ class CIFAR10(ImageDataset):
         return dirs + [os.path.join(cache_dir(cls.name), FOLDER)]
 
     @classmethod
-    def _locate(cls, root, batches):
-        """The first search folder holding every one of `batches`, or None."""
+    def _locate(cls, root, train):
+        """(the first search folder holding the whole split, its batch files), or (None,
+        the canonical batch files) when no folder does."""
         for folder in cls.search_dirs(root):
+            batches = train_batches(folder) if train else TEST_BATCHES
             if all(os.path.isfile(os.path.join(folder, b)) for b in batches):
-                return folder
-        return None
+                return folder, batches
+        return None, TRAIN_BATCHES if train else TEST_BATCHES

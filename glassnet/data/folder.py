@@ -21,22 +21,31 @@ IMG_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 _MODES = (None, "L", "RGB")
 
 
+def open_image(path, mode=None, size=None):
+    """Decode one image file to a PIL image, read in full (the file is closed again).
+
+    mode: a PIL mode to convert to ('L', 'RGB', ...), or None to keep grayscale files gray
+    and turn every other mode into RGB. size: (h, w) to resize to (bilinear), or None.
+    A file Pillow cannot decode is a DataFormatError naming it.
+    """
+    from PIL import Image, UnidentifiedImageError   # only image folders need Pillow
+    try:
+        with Image.open(path) as image:
+            image = image.convert(mode or ("L" if image.mode == "L" else "RGB"))  # loads it
+            if size is not None and image.size != (size[1], size[0]):
+                image = image.resize((size[1], size[0]), Image.BILINEAR)
+            return image
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise DataFormatError(f"{path}: cannot be decoded as an image ({e})") from None
+
+
 def pil_loader(path, size=None, mode=None):
     """Decode one image file to a uint8 array: (H, W) for grayscale, else (H, W, 3).
 
     size: (h, w) to resize to (bilinear), or None. mode: 'L' or 'RGB' to force one, or
     None to keep grayscale files gray and turn every other mode into RGB.
     """
-    from PIL import Image, UnidentifiedImageError   # only image folders need Pillow
-    try:
-        with Image.open(path) as image:
-            target = mode or ("L" if image.mode == "L" else "RGB")
-            image = image.convert(target)
-            if size is not None and image.size != (size[1], size[0]):
-                image = image.resize((size[1], size[0]), Image.BILINEAR)
-            return np.asarray(image, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise DataFormatError(f"{path}: cannot be decoded as an image ({e})") from None
+    return np.asarray(open_image(path, mode, size), dtype=np.uint8)
 
 
 class ImageFolder(Dataset):
@@ -97,16 +106,37 @@ class ImageFolder(Dataset):
         return classes, {c: i for i, c in enumerate(classes)}
 
     @staticmethod
-    def make_samples(root, class_to_idx, extensions):
-        """(path, class index) for every image file under each class folder, in sorted order."""
-        samples = []
-        for name, index in class_to_idx.items():
+    def make_samples(root, class_to_idx, extensions, is_valid_file=None, allow_empty=None):
+        """(path, class index) for every image file under each class folder, in sorted order.
+
+        A file counts when its name ends with one of `extensions` (lower case) or, given
+        `is_valid_file`, when `is_valid_file(path)` is true; hidden files never do.
+        allow_empty: None raises FileNotFoundError only when no class has a file, False
+        (torchvision's rule) when any class has none, True never.
+        """
+        def valid(folder, name):
+            if name.startswith("."):
+                return False
+            if is_valid_file is not None:
+                return bool(is_valid_file(os.path.join(folder, name)))
+            return name.lower().endswith(extensions)
+
+        samples, empty = [], []
+        for name in sorted(class_to_idx):
+            found = len(samples)
             for folder, _, files in sorted(os.walk(os.path.join(root, name), followlinks=True)):
-                samples += [(os.path.join(folder, f), index) for f in sorted(files)
-                            if f.lower().endswith(extensions) and not f.startswith(".")]
-        if not samples:
-            raise FileNotFoundError(f"ImageFolder: no images ({', '.join(extensions)}) in the "
-                                    f"class folders of {root}")
+                samples += [(os.path.join(folder, f), class_to_idx[name]) for f in sorted(files)
+                            if valid(folder, f)]
+            if len(samples) == found:
+                empty.append(name)
+        what = "valid files (is_valid_file)" if is_valid_file is not None else \
+            f"images ({', '.join(extensions)})"
+        if empty and allow_empty is False:
+            raise FileNotFoundError(f"ImageFolder: no {what} in the class folders "
+                                    f"{', '.join(empty)} of {root} (allow_empty=True accepts "
+                                    f"empty classes)")
+        if not samples and not allow_empty:
+            raise FileNotFoundError(f"ImageFolder: no {what} in the class folders of {root}")
         return samples
 
     @property

@@ -46,13 +46,15 @@ def read_idx(path, magic, ndim):
 class MNIST(ImageDataset):
     """The MNIST digits: samples (28x28 uint8 image, int label), or `transform(images)`.
 
-    Looks for the four standard files (gzip or raw) in `root`, `root/<name>`, the
-    download cache (`$GLASSNET_DATA/<name>`, else `~/.cache/glassnet/<name>`) and the
-    places listed in `extra_dirs`. With `download=True`, files found nowhere are
-    fetched from the canonical URL into `root/<name>` (or the cache when no root is
-    given) and checked against the published checksums.
+    Looks for the four standard files (gzip or raw) in `root`, `root/<name>`,
+    torchvision's `root/MNIST/raw` (`root/FashionMNIST/raw`), the download cache
+    (`$GLASSNET_DATA/<name>`, else `~/.cache/glassnet/<name>`) and the places listed in
+    `extra_dirs`. With `download=True`, files found nowhere are fetched from the
+    canonical URL into `root/<name>` (or the cache when no root is given) and checked
+    against the published checksums.
     """
     name = "mnist"
+    torchvision_folder = "MNIST"        # torchvision keeps the files in root/MNIST/raw
     classes = [str(d) for d in range(10)]
     extra_dirs = ()
     task, num_classes, input_shape = "classification", 10, (1, 28, 28)
@@ -60,27 +62,34 @@ class MNIST(ImageDataset):
 
     def __init__(self, root=None, train=True, transform=None, download=False):
         self.train, self.transform = train, transform
+        self.images, self.labels, self.folder = self.read_split(root, train, download)
+
+    @classmethod
+    def read_split(cls, root=None, train=True, download=False):
+        """One split's (uint8 images (N, 28, 28), int64 labels (N,), folder of the images),
+        found in the search folders (fetched first when `download` and missing) and
+        validated. The one reader of the files: `glassnet.vision.datasets` uses it too."""
         prefix = "train" if train else "t10k"
         stems = [f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"]
-        if download and not all(self._locate(root, stem) for stem in stems):
-            fetch(self.name, root, looked_in=self.search_dirs(root))
-        images_path, labels_path = (self._find(root, stem) for stem in stems)
-        self.folder = os.path.dirname(images_path)
-        self.images = read_idx(images_path, IMAGES, 3)
+        if download and not all(cls._locate(root, stem) for stem in stems):
+            fetch(cls.name, root, looked_in=cls.search_dirs(root))
+        images_path, labels_path = (cls._find(root, stem) for stem in stems)
+        images = read_idx(images_path, IMAGES, 3)
         labels = read_idx(labels_path, LABELS, 1)
-        if len(labels) != len(self.images):
+        if len(labels) != len(images):
             raise DataFormatError(f"{labels_path}: {len(labels)} labels for "
-                                  f"{len(self.images)} images in {images_path}")
-        if labels.size and labels.max() >= len(self.classes):
+                                  f"{len(images)} images in {images_path}")
+        if labels.size and labels.max() >= len(cls.classes):
             raise DataFormatError(f"{labels_path}: label {labels.max()} is out of range for "
-                                  f"{len(self.classes)} classes")
-        self.labels = labels.astype(np.int64)
+                                  f"{len(cls.classes)} classes")
+        return images, labels.astype(np.int64), os.path.dirname(images_path)
 
     @classmethod
     def search_dirs(cls, root):
-        """root itself, root/<name>, the cache, then the system folders. MNIST and
-        Fashion-MNIST files have the same names, so a root folder named after the
-        other data set ('.../mnist' when looking for fashion-mnist) is not searched
+        """root itself, root/<name>, torchvision's root/<MNIST|FashionMNIST>/raw (so a
+        folder a PyTorch user already has works), the cache, then the system folders.
+        MNIST and Fashion-MNIST files have the same names, so a root folder named after
+        the other data set ('.../mnist' when looking for fashion-mnist) is not searched
         itself: the wrong images would otherwise pass every format check."""
         dirs = []
         if root:
@@ -89,6 +98,7 @@ class MNIST(ImageDataset):
             if os.path.basename(os.path.normpath(root)).lower() not in others:
                 dirs.append(root)
             dirs.append(os.path.join(root, cls.name))
+            dirs.append(os.path.join(root, cls.torchvision_folder, "raw"))
         dirs.append(cache_dir(cls.name))
         return dirs + list(cls.extra_dirs)
 
@@ -116,6 +126,7 @@ class FashionMNIST(MNIST):
     """Zalando's Fashion-MNIST (same format); Debian's dataset-fashion-mnist package is
     looked in by default."""
     name = "fashion-mnist"
+    torchvision_folder = "FashionMNIST"
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                "Sneaker", "Bag", "Ankle boot"]
     extra_dirs = ("/usr/share/datasets/fashion-mnist",)

@@ -130,14 +130,23 @@ def _bilinear(images, sy, sx, fill):
     return out
 
 
-def affine(images, matrices, offsets=None, fill=0.0, interpolation="nearest"):
+def affine(images, matrices, offsets=None, fill=0.0, interpolation="nearest", *,
+           out_size=None, ties="up"):
     """Warp each image n by its own affine map about the image centre (cy, cx):
-    output pixel (y, x) reads source A_n @ (y - cy, x - cx) + (cy, cx) + t_n.
+    output pixel (y, x) reads source A_n @ (y - oy, x - ox) + (cy, cx) + t_n, where
+    (oy, ox) is the output's centre (the same as (cy, cx) unless `out_size` (h, w) asks
+    for another size).
 
     matrices: (N, 2, 2) acting on (row, col); offsets: (N, 2) as (rows, cols) or None.
+    ties: how 'nearest' rounds a source coordinate that falls halfway between two pixels:
+    'up' (floor(s + 0.5), rigid under half-pixel shifts) or 'even' (round half to even,
+    as torch.nn.functional.grid_sample does).
     """
     images = _check_batch("affine", images)
     n, (H, W) = images.shape[0], images.shape[-2:]
+    oh, ow = (H, W) if out_size is None else _pair("affine", out_size)
+    if ties not in ("up", "even"):
+        raise ValueError(f"affine: ties must be 'up' or 'even', got {ties!r}")
     A = np.asarray(matrices, dtype=np.float64)
     t = np.zeros((n, 2)) if offsets is None else np.asarray(offsets, dtype=np.float64)
     if A.shape != (n, 2, 2) or t.shape != (n, 2):
@@ -148,16 +157,17 @@ def affine(images, matrices, offsets=None, fill=0.0, interpolation="nearest"):
     # nearest rounds by floor(s + 0.5): halves go one way, so a shift by k + 0.5 stays rigid;
     # the constant terms join the small (N, H, 1) part so the full grid is summed only once
     cy, cx = (H - 1) / 2, (W - 1) / 2
-    u = (np.arange(H) - cy)[None, :, None]
-    v = (np.arange(W) - cx)[None, None, :]
+    u = (np.arange(oh) - (oh - 1) / 2)[None, :, None]
+    v = (np.arange(ow) - (ow - 1) / 2)[None, None, :]
     col = (slice(None), None, None)
-    const = 0.5 if nearest else 0.0
+    const = 0.5 if nearest and ties == "up" else 0.0
     sy = (A[:, 0, 0][col] * u + (cy + const + t[:, 0])[col]) + A[:, 0, 1][col] * v
     sx = (A[:, 1, 0][col] * u + (cx + const + t[:, 1])[col]) + A[:, 1, 1][col] * v
     if not nearest:
         return _bilinear(images, sy, sx, fill)
-    return _gather(images, np.floor(sy, out=sy).astype(np.intp),
-                   np.floor(sx, out=sx).astype(np.intp), fill)
+    to_pixel = np.floor if ties == "up" else np.rint
+    return _gather(images, to_pixel(sy, out=sy).astype(np.intp),
+                   to_pixel(sx, out=sx).astype(np.intp), fill)
 
 
 def rotate(images, angles, fill=0.0, interpolation="nearest"):

@@ -29,6 +29,14 @@ when out == 2 * in. (Its 1-D 'nearest' forward has no such cases but its backwar
 does, so there its gradient disagrees with its own forward; glassnet's is the
 true adjoint.)
 
+Antialiasing (`antialias=True`, bilinear only) is PIL's resampling, as PyTorch's
+CPU kernel computes it: output j reads the input pixels within `support` of its
+centre c = scale * (j + 0.5), weighted by a triangle filter stretched by the scale
+when shrinking (support = max(scale, 1)) and normalised to sum to 1, so a pixel of
+the result averages every input pixel it covers instead of sampling two. The taps
+are the same (indices, weights) pairs as above, 2 * ceil(support) + 1 of them, the
+unused ones weighted 0; forward and backward are unchanged.
+
 Backward: nearest by an integer factor sums the factor's strided copies (no
 index arrays; the forward is as many strided writes); a small axis multiplies by
 the dense (out, in) matrix A, one BLAS call; a long one sums, with one
@@ -167,11 +175,15 @@ def _column(weights, axis):
     return weights.reshape((-1,) + (1,) * (-axis - 1))
 
 
-def _axis_map(mode, in_size, out_size, scale_factor, align_corners, dtype, images=False):
+def _axis_map(mode, in_size, out_size, scale_factor, align_corners, dtype, images=False,
+              antialias=False):
     """PyTorch's source indices (and weights) for one axis, computed the way its CPU
     kernels compute them, roundings included (they decide ties such as j*in/out landing
     on an integer)."""
     ft = dtype.type
+    if antialias and in_size != out_size:
+        taps = _antialias_taps(in_size, out_size, scale_factor, align_corners, dtype)
+        return AxisMap(in_size, out_size, taps, dtype)
     if mode.startswith("nearest"):
         j = np.arange(out_size)
         idx = (_nearest_image_index if images else _nearest_sequence_index)(
@@ -189,6 +201,29 @@ def _axis_map(mode, in_size, out_size, scale_factor, align_corners, dtype, image
     i1 = np.minimum(i0 + 1, in_size - 1)
     l1 = np.clip(src - i0.astype(dtype), 0, 1).astype(dtype)
     return AxisMap(in_size, out_size, [(i0, ft(1) - l1), (i1, l1)], dtype)
+
+
+def _antialias_taps(in_size, out_size, scale_factor, align_corners, dtype):
+    """PIL's triangle-filter taps with PyTorch's CPU roundings: the scale, centre, bounds
+    and weights in the input's precision, the filter's argument formed in double, the
+    weights summed tap by tap and divided by their total."""
+    ft = dtype.type
+    scale = _scale(in_size, out_size, scale_factor, align_corners, ft)
+    support, invscale = (scale, ft(1.0 / float(scale))) if scale >= 1 else (ft(1), ft(1))
+    centre = (float(scale) * (np.arange(out_size) + 0.5)).astype(dtype)
+    lo = np.maximum(np.trunc((centre - support).astype(np.float64) + 0.5).astype(np.intp), 0)
+    size = np.minimum(np.trunc((centre + support).astype(np.float64) + 0.5).astype(np.intp),
+                      in_size) - lo
+    count = int(math.ceil(support)) * 2 + 1
+    weights, total = [], np.zeros(out_size, dtype)
+    for k in range(count):
+        x = (((k + lo).astype(dtype) - centre).astype(np.float64) + 0.5) * float(invscale)
+        x = np.abs(x.astype(dtype))
+        w = np.where((x < 1) & (k < size), ft(1) - x, ft(0)).astype(dtype)
+        total += w
+        weights.append(w)
+    total[total == 0] = 1
+    return [(np.minimum(lo + k, in_size - 1), w / total) for k, w in enumerate(weights)]
 
 
 def _nearest_image_index(mode, j, in_size, out_size, scale_factor, dtype):
@@ -287,13 +322,14 @@ def _plan(x, size, scale_factor, recompute_scale_factor):
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None):
+                recompute_scale_factor=None, antialias=False):
     """Resize (N, C, L) or (N, C, H, W) input to `size`, or by `scale_factor` (output
     floor(in * scale_factor)), as torch.nn.functional.interpolate.
 
     mode: 'nearest' (PyTorch's floor rule), 'nearest-exact' (pixel centres), 'linear'
     (3-D input) or 'bilinear' (4-D input); align_corners (linear modes only, default
-    False) maps the corner pixels' centres onto each other.
+    False) maps the corner pixels' centres onto each other; antialias (bilinear only)
+    averages every input pixel an output pixel covers when shrinking, as PIL does.
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"interpolate: input must be a Tensor, got {type(input).__name__}")
@@ -310,8 +346,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if align_corners is not None:
             raise ValueError("interpolate: align_corners can only be set with the "
                              "interpolating modes 'linear' and 'bilinear'")
+    if antialias and mode != "bilinear":
+        raise ValueError(f"interpolate: antialias is available for mode 'bilinear' (4-D input) "
+                         f"only, got mode {mode!r}")
     out, scales = _plan(input, size, scale_factor, recompute_scale_factor)
-    maps = tuple(_axis_map(mode, s, o, f, bool(align_corners), input.dtype, input.ndim == 4)
+    maps = tuple(_axis_map(mode, s, o, f, bool(align_corners), input.dtype, input.ndim == 4,
+                           bool(antialias))
                  for s, o, f in zip(input.shape[2:], out, scales))
     return Interpolate.apply(input, maps=maps)
 

@@ -142,7 +142,8 @@ def test_collate_fn_and_errors():
 def test_search_dirs_and_download_parameter(tmp_path, monkeypatch):
     monkeypatch.delenv("GLASSNET_DATA", raising=False)
     home_cache = os.path.join(os.path.expanduser("~"), ".cache", "glassnet", "mnist")
-    assert MNIST.search_dirs(tmp_path) == [str(tmp_path), str(tmp_path / "mnist"), home_cache]
+    assert MNIST.search_dirs(tmp_path) == [str(tmp_path), str(tmp_path / "mnist"),
+                                           str(tmp_path / "MNIST" / "raw"), home_cache]
     monkeypatch.setenv("GLASSNET_DATA", str(tmp_path / "cache"))
     assert FashionMNIST.search_dirs(None)[0] == str(tmp_path / "cache" / "fashion-mnist")
     _mnist_dir(tmp_path)
