@@ -390,7 +390,7 @@ def pad(input, pad, mode="constant", value=0.0):
 class Flip(Function):
     def forward(self, a, axes):
         self.axes = axes
-        return np.flip(a, axes)
+        return np.flip(a, axes).copy()      # a new tensor, as torch.flip: not a view of a
 
     def backward(self, g):  # flipping is its own inverse: dL/dx = flip(dL/dy)
         return np.flip(g, self.axes)
