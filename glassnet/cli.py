@@ -8,7 +8,10 @@
     glassnet diagnose vanishing                           # watch gradients vanish in an RNN
 
 Errors in what was asked (an unknown name, missing data, a bad file) end with one
-line on stderr and exit status 2; a training whose loss diverges exits with 1.
+line on stderr and exit status 2; a training whose loss diverges exits with 1; Ctrl-C
+ends with "interrupted" and 130 (checkpoints are written atomically, so the last one is
+whole). Anything else is a bug in glassnet: one line says so (exit 3). `--debug` (or
+GLASSNET_DEBUG=1) shows the traceback instead, in every case.
 """
 import argparse
 import json
@@ -138,9 +141,14 @@ def diagnose(args):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="glassnet", description="glassnet: train, test and "
-                                "inspect the notes' neural networks")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the full traceback of any error")
+    p = argparse.ArgumentParser(prog="glassnet", parents=[common], description="glassnet: "
+                                "train, test and inspect the notes' neural networks")
     sub = p.add_subparsers(dest="command", required=True)
+    add_parser = sub.add_parser
+    sub.add_parser = lambda *a, **k: add_parser(*a, parents=[common], **k)  # --debug anywhere
 
     t = sub.add_parser("train", help="train a model from the zoo and report its test score")
     t.add_argument("model", nargs="?", choices=models.names(), metavar="MODEL",
@@ -211,20 +219,37 @@ def parser():
     return p
 
 
+# what a user's request can get wrong; anything else escaping a command is a bug
+USER_ERRORS = (FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
+               data.DataFormatError, CheckpointError, ValueError, KeyError, TypeError, OSError)
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
+    debug = getattr(args, "debug", False) or bool(os.environ.get("GLASSNET_DEBUG"))
     try:
         return args.run(args)
     except KeyboardInterrupt:
+        if debug:
+            raise
         print("glassnet: interrupted", file=sys.stderr)
         return 130
-    except (FileNotFoundError, NotADirectoryError, PermissionError, data.DataFormatError,
-            CheckpointError, ValueError, KeyError, TypeError, OSError) as e:
-        if os.environ.get("GLASSNET_DEBUG"):
+    except BrokenPipeError:     # `glassnet models | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except USER_ERRORS as e:
+        if debug:
             raise
         message = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"glassnet {args.command}: {message}", file=sys.stderr)
         return 2
+    except Exception as e:
+        if debug:
+            raise
+        print(f"glassnet {args.command}: internal error, a bug in glassnet "
+              f"({type(e).__name__}: {e}); please report it to the glassnet developers with "
+              f"the output of the same command run with --debug", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 import glassnet as gn
+from glassnet import cli
 from glassnet.cli import main
 from data.test_data import _idx
 
@@ -292,3 +293,34 @@ def test_datasets_command(mnist_dir, tmp_path, capsys, monkeypatch):
     assert found["blobs"]["present"] and not found["cifar10"]["present"]
     assert main(["datasets", "--data-dir", str(tmp_path / "none")]) == 0
     assert "mnist           not found; looked in" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------- the error contract
+def _raising(error):
+    def run(args):
+        raise error
+    return run
+
+
+def test_a_bug_is_one_line_that_says_so_and_exit_3(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "list_models", _raising(ZeroDivisionError("division by zero")))
+    assert main(["models"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "a bug in glassnet (ZeroDivisionError: division by zero)" in err[0]
+    assert "--debug" in err[0]
+
+
+def test_ctrl_c_is_interrupted_and_exit_130(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "list_models", _raising(KeyboardInterrupt()))
+    assert main(["models"]) == 130
+    assert capsys.readouterr().err.strip() == "glassnet: interrupted"
+
+
+@pytest.mark.parametrize("argv", [["--debug", "eval", "NONE"], ["eval", "NONE", "--debug"]])
+def test_debug_shows_the_traceback_before_or_after_the_command(argv, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no checkpoint at NONE"):
+        main(argv)
+    monkeypatch.setattr(cli, "list_models", _raising(ZeroDivisionError("x")))
+    with pytest.raises(ZeroDivisionError):
+        main(["models", "--debug"])
