@@ -144,6 +144,9 @@ def parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the full traceback of any error")
+    common.add_argument("--max-image-pixels", type=int, default=argparse.SUPPRESS,
+                        metavar="N", help="refuse images of more pixels than N (default "
+                        "2**25; a guard against decompression bombs)")
     p = argparse.ArgumentParser(prog="glassnet", parents=[common], description="glassnet: "
                                 "train, test and inspect the notes' neural networks")
     sub = p.add_subparsers(dest="command", required=True)
@@ -228,6 +231,8 @@ def main(argv=None):
     args = parser().parse_args(argv)
     debug = getattr(args, "debug", False) or bool(os.environ.get("GLASSNET_DEBUG"))
     try:
+        if hasattr(args, "max_image_pixels"):
+            data.set_max_image_pixels(args.max_image_pixels)
         return args.run(args)
     except KeyboardInterrupt:
         if debug:

@@ -8,10 +8,13 @@
   storage keys, then each storage as an int64 element count and its bytes.
 
 The pickle is read by the restricted unpickler of `pth_pickle.py`, which accepts only
-what a state dict needs and builds records, not tensors. Then the storage bytes are
-read: each no longer than the file (a declared size is never trusted for an
-allocation), CRC-checked in a ZIP, and only then are the tensors built from them.
-Everything that is wrong ends in one CheckpointError naming the file.
+what a state dict needs and builds records, not tensors; it is at most METADATA_LIMIT
+bytes (a ZIP member read through `archive.Archive`, or measured in the legacy stream
+before it is unpickled). Then the storage bytes are read: each no longer than the file
+(a declared size is never trusted for an allocation), in a ZIP stored, CRC-checked and
+sharing no bytes with another member, and only then are the tensors built from them.
+Everything that is wrong is raised as `Refused` (what is wrong, in words), which
+`glassnet.load` turns into one CheckpointError naming the file.
 
 What comes back: tensors as glassnet Tensors (requires_grad False, on the CPU whatever
 device they were saved from); all tensors of one storage share one NumPy buffer, as in
@@ -21,45 +24,34 @@ an OrderedDict (without the `_metadata` of module versions torch attaches to it)
 import io
 import mmap
 import struct
-import zipfile
-import zlib
 
-from .io import CheckpointError
-from .pth_pickle import Builder, Refused, unpickle
+from .archive import METADATA_LIMIT, Refused, byte_size
+from .pth_pickle import Builder, unpickle
 
 __all__ = ["is_legacy", "load_zip", "load_legacy"]
 
 _MAGIC = 0x1950A86A20F9469CFC6C             # the first pickle of a legacy file
 _LEGACY_PROTOCOL = 1001
-_LOCAL_HEADER = struct.Struct("<4s22xHH")   # ZIP local header: signature ... name, extra lengths
-# Python errors that hostile input can still raise outside the unpickler (NumPy's checks,
-# sizes past int64, allocations): all become CheckpointError
-_INPUT_ERRORS = (MemoryError, OverflowError, ValueError, struct.error, zipfile.BadZipFile)
-
-
-def _fail(path, error):
-    message = str(error) if isinstance(error, Refused) else (
-        f"cannot be read safely ({type(error).__name__}: {str(error)[:200]})")
-    return CheckpointError(f"load: {path}: {message}")
+_LINE_LIMIT = 1 << 16                       # a pickle's text line: a global's name
 
 
 # ----------------------------------------------------------------------------- ZIP layout
-def load_zip(z, f, path):
-    """Read a torch >= 1.6 checkpoint; z is the open ZipFile over the binary file f."""
-    try:
-        size = f.seek(0, io.SEEK_END)
-        names = set(z.namelist())
-        prefix = _archive_prefix(names)
-        byteorder = "little"
-        if f"{prefix}/byteorder" in names:
-            byteorder = _read_member(z, f, size, f"{prefix}/byteorder").decode("ascii", "replace")
-            if byteorder not in ("little", "big"):
-                raise Refused(f"its byteorder record says {byteorder[:20]!r}, not little or big")
-        tree, storages = unpickle(io.BytesIO(_read_member(z, f, size, f"{prefix}/data.pkl")))
-        buffers = {key: _read_member(z, f, size, f"{prefix}/data/{key}") for key in storages}
-        return Builder(buffers, byteorder).build(tree)
-    except (Refused,) + _INPUT_ERRORS as e:
-        raise _fail(path, e) from None
+def load_zip(archive):
+    """Read a torch >= 1.6 checkpoint from the open `archive.Archive` (stored members only).
+    What is wrong with the file is raised as Refused (or an exception of the kinds
+    io.load turns into CheckpointError)."""
+    names = archive.names
+    prefix = _archive_prefix(names)
+    byteorder = "little"
+    if f"{prefix}/byteorder" in names:
+        byteorder = bytes(archive.read(f"{prefix}/byteorder", limit=16)).decode("ascii",
+                                                                                "replace")
+        if byteorder not in ("little", "big"):
+            raise Refused(f"its byteorder record says {byteorder[:20]!r}, not little or big")
+    pickled = archive.read(f"{prefix}/data.pkl", limit=METADATA_LIMIT)
+    tree, storages = unpickle(io.BytesIO(pickled))
+    buffers = {key: archive.read(f"{prefix}/data/{key}") for key in storages}
+    return Builder(buffers, byteorder).build(tree)
 
 
 def _archive_prefix(names):
@@ -73,61 +65,36 @@ def _archive_prefix(names):
     return found[0]
 
 
-def _read_member(z, f, size, name):
-    """The bytes of one stored member, read straight from the file into a writable buffer
-    after checking that they lie inside it, then CRC-checked."""
-    try:
-        info = z.getinfo(name)
-    except KeyError:
-        raise Refused(f"member {name} is missing") from None
-    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 1:
-        raise Refused(f"member {name} is compressed or encrypted; torch stores members as they are")
-    f.seek(info.header_offset)
-    header = f.read(_LOCAL_HEADER.size)
-    if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
-        raise Refused(f"member {name} has no local header where the ZIP directory says")
-    name_length, extra_length = _LOCAL_HEADER.unpack(header)[1:]
-    start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
-    if info.compress_size != info.file_size or start + info.file_size > size:
-        raise Refused(f"member {name} ({info.file_size} bytes) runs past the end of the file "
-                      f"({size} bytes): truncated")
-    buffer = bytearray(info.file_size)
-    f.seek(start)
-    if f.readinto(buffer) != len(buffer) or zlib.crc32(buffer) != info.CRC:
-        raise Refused(f"member {name} is corrupt (CRC mismatch)")
-    return buffer
-
-
 # -------------------------------------------------------------------------- legacy layout
 def is_legacy(head):
     """Whether a file's first bytes are the pickled magic number of torch's legacy format."""
     return head[:1] == b"\x80" and _MAGIC.to_bytes(10, "little") in head[:32]
 
 
-def load_legacy(f, path):
-    """Read a checkpoint in torch's legacy (non-ZIP) format from the binary file f."""
-    try:
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
-            reader = _MemoryReader(buffer)
-            if unpickle(reader)[0] != _MAGIC or unpickle(reader)[0] != _LEGACY_PROTOCOL:
-                raise Refused("has torch's legacy magic number but not its protocol (1001)")
-            if type(unpickle(reader)[0]) is not dict:
-                raise Refused("its system-information record is not a dict")
-            tree, storages = unpickle(reader, legacy=True)
-            keys = unpickle(reader)[0]
-            if (type(keys) is not list or not all(type(k) is str for k in keys)
-                    or sorted(keys) != sorted(storages)):
-                raise Refused("its list of storage keys does not match the storages its "
-                              "pickle names")
-            buffers = {key: _legacy_storage(buffer, reader, key, storages[key]) for key in keys}
-        return Builder(buffers, "little").build(tree)
-    except (Refused,) + _INPUT_ERRORS as e:
-        raise _fail(path, e) from None
+def load_legacy(f):
+    """Read a checkpoint in torch's legacy (non-ZIP) format from the binary file f; what is
+    wrong with it is raised as Refused (or an exception io.load turns into
+    CheckpointError)."""
+    with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
+        reader = _MemoryReader(buffer)
+        if unpickle(reader)[0] != _MAGIC or unpickle(reader)[0] != _LEGACY_PROTOCOL:
+            raise Refused("has torch's legacy magic number but not its protocol (1001)")
+        if type(unpickle(reader)[0]) is not dict:
+            raise Refused("its system-information record is not a dict")
+        tree, storages = unpickle(reader, legacy=True)
+        keys = unpickle(reader)[0]
+        if (type(keys) is not list or not all(type(k) is str for k in keys)
+                or sorted(keys) != sorted(storages)):
+            raise Refused("its list of storage keys does not match the storages its "
+                          "pickle names")
+        buffers = {key: _legacy_storage(buffer, reader, key, storages[key]) for key in keys}
+    return Builder(buffers, "little").build(tree)
 
 
 class _MemoryReader:
     """A file over a buffer for the unpickler: a read never returns (or allocates) more
-    than the buffer holds, whatever length a hostile pickle asks for."""
+    than the buffer holds, whatever length a hostile pickle asks for, nor a line longer
+    than _LINE_LIMIT (the unpickler then finds the pickle truncated)."""
 
     def __init__(self, buffer):
         self.buffer, self.pos = buffer, 0
@@ -138,8 +105,14 @@ class _MemoryReader:
         return data
 
     def readline(self):
-        end = self.buffer.find(b"\n", self.pos)
-        return self.read(-1 if end < 0 else end + 1 - self.pos)
+        end = self.buffer.find(b"\n", self.pos, self.pos + _LINE_LIMIT)
+        return self.read(_LINE_LIMIT if end < 0 else end + 1 - self.pos)
+
+    def tell(self):
+        return self.pos
+
+    def seek(self, pos):
+        self.pos = pos
 
 
 def _legacy_storage(buffer, reader, key, dtype):
@@ -153,8 +126,8 @@ def _legacy_storage(buffer, reader, key, dtype):
         raise Refused(f"storage {key!r} has {numel} elements")
     nbytes = numel * dtype.stored.itemsize
     if start + nbytes > len(buffer):
-        raise Refused(f"storage {key!r} claims {nbytes} bytes, the file holds "
-                      f"{len(buffer) - start} more: truncated")
+        raise Refused(f"storage {key!r} claims {byte_size(nbytes)}, the file holds "
+                      f"{byte_size(len(buffer) - start)} more: truncated")
     reader.pos = start + nbytes
     storage = bytearray(nbytes)
     with memoryview(buffer) as view:               # one copy, straight into the new buffer

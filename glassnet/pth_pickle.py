@@ -12,19 +12,23 @@ the records into arrays, each checked against the storage bytes actually present
 a bad file fails as a whole, with nothing half-loaded.
 """
 import pickle
+import struct
 from collections import OrderedDict
 
 import numpy as np
 
+from .archive import METADATA_LIMIT, Refused, byte_size, show
+from .data.pickle_scan import PickleRefused, scan
 from .tensor import Tensor
 
-__all__ = ["DTYPES", "Refused", "unpickle", "Builder"]
+__all__ = ["DTYPES", "unpickle", "Builder"]
 
 MAX_DEPTH = 200                             # containers in containers (state dicts: < 5)
-
-
-class Refused(Exception):
-    """What is wrong with a file; the callers add the file's name (CheckpointError)."""
+# A state dict's pickle has ~25 opcodes per tensor (measured: 25 for a conv net's, 23 for
+# its Adam state), so 2^20 opcodes is 40 000 tensors; and it keeps what a pickle can
+# make small even if every opcode makes the largest empty object, a set (measured: a
+# peak 165 MiB above the baseline, for a 1 MiB file).
+OPCODE_LIMIT = 1 << 20
 
 
 class DType:
@@ -120,30 +124,20 @@ class _TensorRef(_Record):
 
 def _count(value, what):
     if type(value) is not int or value < 0:
-        raise Refused(f"{what} must be a non-negative int, got {_show(value)}")
+        raise Refused(f"{what} must be a non-negative int, got {show(value)}")
     return value
 
 
 def _counts(value, what):
     if type(value) not in (tuple, list):
-        raise Refused(f"{what} must be a tuple of ints, got {_show(value)}")
+        raise Refused(f"{what} must be a tuple of ints, got {show(value)}")
     return tuple(_count(v, what) for v in value)
-
-
-def _show(value):
-    """A hostile value, shown briefly and without calling any of its methods."""
-    name = type(value).__name__
-    if type(value) is int and value.bit_length() > 64:   # repr of a huge int is refused
-        return f"an int of {value.bit_length()} bits"
-    if type(value) is str:
-        return f"str {value[:60]!r}"
-    return f"{name} {value!r}" if type(value) in (int, float, bool) else name
 
 
 # ------------------------------------------------------- the stand-ins for torch._utils
 def _tensor_ref(storage, storage_offset, size, stride, dtype):
     if type(storage) is not _StorageRef:
-        raise Refused(f"a tensor's storage must be a persistent storage, got {_show(storage)}")
+        raise Refused(f"a tensor's storage must be a persistent storage, got {show(storage)}")
     shape, stride = _counts(size, "a tensor's size"), _counts(stride, "a tensor's stride")
     if len(shape) != len(stride):
         raise Refused(f"a tensor has size {shape} but stride {stride}")
@@ -152,7 +146,7 @@ def _tensor_ref(storage, storage_offset, size, stride, dtype):
 
 def _check_extras(requires_grad, backward_hooks, metadata=None):
     if type(requires_grad) is not bool:
-        raise Refused(f"requires_grad must be a bool, got {_show(requires_grad)}")
+        raise Refused(f"requires_grad must be a bool, got {show(requires_grad)}")
     if backward_hooks is not None and (type(backward_hooks) not in (dict, OrderedDict)
                                        or backward_hooks):
         raise Refused("a tensor carries backward hooks; a .pth may hold only data")
@@ -175,7 +169,7 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
     # torch's types without a legacy storage class: bytes plus a dtype
     _check_extras(requires_grad, backward_hooks, metadata)
     if type(dtype) is not _TorchDType:
-        raise Refused(f"_rebuild_tensor_v3 needs a torch dtype, got {_show(dtype)}")
+        raise Refused(f"_rebuild_tensor_v3 needs a torch dtype, got {show(dtype)}")
     return _tensor_ref(storage, storage_offset, size, stride, dtype.dtype)
 
 
@@ -183,7 +177,7 @@ def _rebuild_parameter(data, requires_grad, backward_hooks):
     # a Parameter is loaded as its data, like every tensor: requires_grad False
     _check_extras(requires_grad, backward_hooks)
     if type(data) is not _TensorRef:
-        raise Refused(f"a Parameter must wrap a tensor, got {_show(data)}")
+        raise Refused(f"a Parameter must wrap a tensor, got {show(data)}")
     return data
 
 
@@ -236,19 +230,19 @@ class _Unpickler(pickle.Unpickler):
         if type(pid) is not tuple or len(pid) != fields or pid[0] not in ("storage", b"storage"):
             if type(pid) is tuple and pid and pid[0] in ("module", b"module"):
                 raise Refused("holds a whole nn.Module; save model.state_dict(), not the model")
-            raise Refused(f"unknown persistent id {_show(pid)} (expected a {fields}-field "
+            raise Refused(f"unknown persistent id {show(pid)} (expected a {fields}-field "
                           "('storage', ...) tuple)")
         storage_type, key, numel = pid[1], pid[2], pid[4]
         if type(storage_type) is not _StorageType:
-            raise Refused(f"a persistent storage names {_show(storage_type)} as its type")
+            raise Refused(f"a persistent storage names {show(storage_type)} as its type")
         if type(key) is not str:
-            raise Refused(f"a storage key must be a str, got {_show(key)}")
+            raise Refused(f"a storage key must be a str, got {show(key)}")
         dtype = storage_type.dtype
         offset, nbytes = 0, _count(numel, "a storage's size") * dtype.stored.itemsize
         if self.legacy and pid[5] is not None:
             view = pid[5]
             if type(view) is not tuple or len(view) != 3:
-                raise Refused(f"a storage view must be (key, offset, size), got {_show(view)}")
+                raise Refused(f"a storage view must be (key, offset, size), got {show(view)}")
             offset = _count(view[1], "a storage view's offset") * dtype.stored.itemsize
             nbytes = _count(view[2], "a storage view's size") * dtype.stored.itemsize
         self.storages.setdefault(key, dtype)
@@ -256,17 +250,39 @@ class _Unpickler(pickle.Unpickler):
 
 
 def unpickle(file, legacy=False):
-    """(object, {storage key: dtype}) from one pickle in file, read by the restricted
-    unpickler; whatever goes wrong inside is the file's fault and becomes Refused."""
-    unpickler = _Unpickler(file, legacy)
+    """(object, {storage key: dtype}) from one pickle in file (which can seek), read by the
+    restricted unpickler once _prescan found it within bounds; whatever goes wrong inside
+    is the file's fault and becomes Refused."""
     try:
+        _prescan(file)
+        unpickler = _Unpickler(file, legacy)
         return unpickler.load(), unpickler.storages
     except Refused:
         raise
-    except (pickle.UnpicklingError, ValueError, TypeError, KeyError, IndexError,
+    except (pickle.UnpicklingError, ValueError, TypeError, KeyError, IndexError, struct.error,
             AttributeError, EOFError, OverflowError, MemoryError, RecursionError) as e:
         raise Refused(f"its pickle is truncated or corrupt ({type(e).__name__}: "
-                      f"{str(e)[:200]})") from None
+                      f"{str(e)[:200]})") from e
+
+
+def _prescan(file):
+    """Check the pickle's shape from its opcodes (`data.pickle_scan.scan`, which builds
+    nothing) in a copy of at most METADATA_LIMIT + 1 bytes, then rewind. Refused if it is
+    longer than METADATA_LIMIT, or if scan finds it nesting deeper than MAX_DEPTH, with
+    more than OPCODE_LIMIT opcodes or a memo index past that: each would crash CPython's
+    unpickler or make it allocate far more than the file holds. Every length it declares
+    is then known to be present too (CPython's unpickler allocates a counted bytes object
+    at its declared size before reading a byte of it)."""
+    start = file.tell()
+    head = file.read(METADATA_LIMIT + 1)
+    file.seek(start)
+    try:
+        scan(head, MAX_DEPTH, OPCODE_LIMIT)
+    except PickleRefused as e:
+        if len(head) > METADATA_LIMIT and str(e).startswith("truncated"):  # cut off by the limit
+            raise Refused(f"its pickle is longer than {byte_size(METADATA_LIMIT)}, the most "
+                          "glassnet reads (a state dict takes about 95 bytes per tensor)") from e
+        raise Refused(f"refuses its pickle: {e}") from e
 
 
 # ------------------------------------------------------- records -> tensors, containers
@@ -301,8 +317,12 @@ class Builder:
             else:
                 for k, v in node.items():
                     out[self.build(k, depth + 1)] = self.build(v, depth + 1)
-        elif kind in (tuple, set, frozenset):
-            out = kind(self.build(v, depth + 1) for v in node)
+        elif kind is tuple:
+            out = tuple(self.build(v, depth + 1) for v in node)
+        elif kind in (set, frozenset):      # hashable items: no records in them, kept as is
+            for v in node:
+                self.build(v, depth + 1)
+            out = node
         elif isinstance(node, _Record):
             raise Refused(f"holds {node.describe()} as a value")
         else:
@@ -316,8 +336,9 @@ class Builder:
         storage, dtype = ref.storage, ref.dtype
         buffer = self.buffers[storage.key]
         if storage.offset + storage.nbytes > len(buffer):
-            raise Refused(f"storage {storage.key!r} holds {len(buffer)} bytes, the pickle "
-                          f"claims {storage.offset + storage.nbytes} ({storage.dtype.name})")
+            raise Refused(f"storage {storage.key!r} holds {byte_size(len(buffer))}, the "
+                          f"pickle claims {byte_size(storage.offset + storage.nbytes)} "
+                          f"({storage.dtype.name})")
         key = (storage.key, storage.offset, storage.nbytes, dtype.name)
         if key not in self.bases:
             self.bases[key] = self._base(buffer, storage, dtype)

@@ -27,6 +27,7 @@ import numpy as np
 from . import data, models, nn, optim
 from .autograd.grad_mode import no_grad
 from .data import transforms as T
+from .data.images import image_array
 from .io import load, save
 from .nn import functional as F
 from .random import get_rng_state, manual_seed, set_rng_state
@@ -431,8 +432,8 @@ def load_model(path):
 def predict_images(path, image_paths, top=3, invert=False):
     """Classify image files with a trained run's model: a list of
     {"image", "class", "label", "probabilities": [(class, p), ...]}. `invert` turns
-    dark-on-light pictures into MNIST's light-on-dark."""
-    from PIL import Image, UnidentifiedImageError
+    dark-on-light pictures into MNIST's light-on-dark. An image that cannot be decoded
+    within glassnet's limits (`glassnet.data.images`) is a DataFormatError naming it."""
     model, ckpt = load_model(path)
     entry = models.entry(ckpt["model_name"])
     if entry.task != "classification" or len(entry.input_size) != 3:
@@ -441,16 +442,10 @@ def predict_images(path, image_paths, top=3, invert=False):
     arrays = []
     for p in image_paths:
         try:
-            with Image.open(p) as im:
-                im = im.convert("L" if channels == 1 else "RGB")
-                if im.size != (width, height):
-                    im = im.resize((width, height), Image.BILINEAR)
-                pixels = np.asarray(im, dtype=np.uint8)
-                arrays.append(255 - pixels if invert else pixels)
+            pixels = image_array(p, "L" if channels == 1 else "RGB", (height, width))
         except FileNotFoundError:
             raise FileNotFoundError(f"predict: no image at {p}") from None
-        except (UnidentifiedImageError, OSError) as e:
-            raise RunError(f"predict: {p} is not a readable image ({e})") from None
+        arrays.append(255 - pixels if invert else pixels)
     images = image_transform(ckpt["config"], entry.task, train=False)(np.stack(arrays))
     with no_grad():
         probs = F.softmax(model(Tensor(images)), dim=1)._array

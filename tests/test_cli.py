@@ -208,6 +208,22 @@ def test_predict_errors(trained, tmp_path, capsys):
     _one_line_error(capsys, "does not classify images")
 
 
+def test_predict_refuses_images_above_the_pixel_limit_which_a_flag_raises(trained, tmp_path,
+                                                                          capsys):
+    run, _ = trained
+    path = tmp_path / "big.png"
+    Image.fromarray(np.zeros((100, 100), np.uint8)).save(path)      # 10,000 pixels
+    default = gn.data.max_image_pixels()
+    try:
+        assert main(["predict", str(run), str(path), "--max-image-pixels", "5000"]) == 2
+        _one_line_error(capsys, "big.png")
+        assert main(["predict", str(run), str(path), "--max-image-pixels", "20000"]) == 0
+        assert main(["predict", str(run), str(path), "--max-image-pixels", "0"]) == 2
+        _one_line_error(capsys, "")
+    finally:
+        gn.data.set_max_image_pixels(default)
+
+
 def test_eval_of_a_corrupt_checkpoint_is_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.gn"
     bad.write_bytes(b"PK\x03\x04 truncated")

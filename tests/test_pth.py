@@ -312,9 +312,9 @@ def test_code_in_a_pickle_never_runs(tmp_path, layout, fn, shown):
     (b"\x80\x02(X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x000X\x03\x00\x00"
      b"\x00cpuK\x01tQ.", "holds a bare storage"),
     (b"\x80\x02X\x05\x00\x00\x00helloQ.", "unknown persistent id"),
-    (b"\x80\x02" + b"]" * 5000 + b"a" * 4999 + b".", "nested deeper than 200 levels"),
-    (b"\x80\x02X\xff\xff\xff\x7fabc.", "pickle is truncated or corrupt"),
-    (b"\x80\x02}q\x00(X\x01\x00\x00\x00aX\x01", "pickle is truncated or corrupt"),
+    (b"\x80\x02" + b"]" * 5000 + b"a" * 4999 + b".", "nests deeper than 200 levels"),
+    (b"\x80\x02X\xff\xff\xff\x7fabc.", "refuses its pickle: truncated or corrupt"),
+    (b"\x80\x02}q\x00(X\x01\x00\x00\x00aX\x01", "refuses its pickle: truncated or corrupt"),
 ])
 def test_hostile_pickles_are_refused_by_name(tmp_path, pickled, message):
     with pytest.raises(CheckpointError, match=r"h\.pth: .*" + message.replace(".", r"\.")):
@@ -330,7 +330,7 @@ def test_a_whole_model_is_refused_with_a_hint(tmp_path):
 
 @pytest.mark.parametrize("layout, storage, message", [
     (dict(numel=6), b"\0" * 8, "storage '0' holds 8 bytes, the pickle claims 24"),
-    (dict(numel=2 ** 60), b"\0" * 24, "the pickle claims 4611686018427387904"),
+    (dict(numel=2 ** 60), b"\0" * 24, "the pickle claims 4.0 EiB"),
     (dict(offset=5), b"\0" * 24, r"offset 5 reaches element 11 of a float32 storage of 6"),
     (dict(shape=(2 ** 40,), strides=(1,)), b"\0" * 24, "reaches element 1099511627776"),
     (dict(shape=(2, 3), strides=(3, 2)), b"\0" * 24, "reaches element 8"),
@@ -386,10 +386,10 @@ def test_damaged_legacy_files_are_refused(tmp_path):
     header_at = len(data) - 64 - 8                   # the storage's element count
     assert struct.unpack("<q", data[header_at:header_at + 8]) == (16,)
     for name, content, message in [
-            ("cut.pth", data[:-10], "storage '\\d+' claims 64 bytes, the file holds 54 more"),
-            ("cutpickle.pth", data[:120], "pickle is truncated or corrupt"),
+            ("cut.pth", data[:-10], "storage '\\d+' claims 64 bytes, the file holds 54 bytes more"),
+            ("cutpickle.pth", data[:120], "pickle: truncated or corrupt"),
             ("huge.pth", data[:header_at] + struct.pack("<q", 2 ** 61) + data[header_at + 8:],
-             "claims 9223372036854775808 bytes"),
+             "claims 8.0 EiB"),
             ("negative.pth", data[:header_at] + struct.pack("<q", -1) + data[header_at + 8:],
              "has -1 elements")]:
         (tmp_path / name).write_bytes(content)

@@ -5,6 +5,7 @@ from .loader import DataLoader  # noqa: F401
 from .mnist import MNIST, FashionMNIST, read_idx, DataFormatError  # noqa: F401
 from .cifar import CIFAR10  # noqa: F401
 from .folder import ImageFolder, pil_loader, IMG_EXTENSIONS  # noqa: F401
+from .images import set_max_image_pixels, max_image_pixels  # noqa: F401
 from .synthetic import Blobs, Sine  # noqa: F401
 from .download import DownloadError, ChecksumError, cache_dir, fetch, extract_tar  # noqa: F401
 from .registry import (get_dataset, available_datasets, dataset_names,  # noqa: F401

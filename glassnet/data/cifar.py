@@ -5,13 +5,27 @@ batches.meta, each a pickled dict. A batch has b'data', a uint8 (10000, 3072) ar
 rows are one image each as three 32x32 planes (R, G, B, row-major), and b'labels', a
 list of ints 0..9; batches.meta has b'label_names'.
 
-Pickle can call any importable function while loading, so the files are read with
-`_RestrictedUnpickler`, which resolves only the three NumPy names an array needs to be
-rebuilt (`_reconstruct`, `ndarray`, `dtype`) and refuses every other global with a
-DataFormatError. Images are kept as uint8 (N, 32, 32, 3), the channel-last layout
+Pickle can call any importable function while loading, and can cost memory or crash
+the process by its shape alone, so a file is read in three steps:
+
+1. Its size: at most `MAX_PICKLE_BYTES` (64 MiB, twice a CIFAR-10 batch of 31 MB) is
+   read, and a larger file is refused before any of it is.
+2. Its opcodes (`pickle_scan.scan`, which builds nothing): at most `MAX_PICKLE_OPS`
+   (a batch has ~30,000) and nested at most `MAX_NESTING` deep (a batch: 6), so no
+   tuple can be deep enough to crash Python when hashed, no memo index can make the
+   unpickler allocate a giant table and every declared length is present.
+3. `_RestrictedUnpickler`, which resolves only the three NumPy names an array pickle
+   uses (`_reconstruct`, `ndarray`, `dtype`) and refuses every other global with a
+   DataFormatError. Even those are stand-ins: `ndarray` cannot be called (numpy's own
+   could allocate any size, filled with None for dtype object), `dtype` accepts only a
+   short numeric type code and a state without fields (a state can give uint8 an object
+   field), and an array is built only from a state whose bytes match its shape exactly.
+
+Images are kept as uint8 (N, 32, 32, 3), the channel-last layout
 `transforms.ToTensor` turns into float (N, 3, 32, 32).
 """
 import io
+import math
 import os
 import pickle
 
@@ -19,27 +33,93 @@ import numpy as np
 
 from .dataset import ImageDataset
 from .download import cache_dir, fetch
-from .mnist import DataFormatError
+from .mnist import PATH_ERRORS, DataFormatError
+from .pickle_scan import PickleRefused, scan
 
 FOLDER = "cifar-10-batches-py"
 TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
 TEST_BATCHES = ["test_batch"]
 META = "batches.meta"
 SIDE, CHANNELS = 32, 3
+MAX_PICKLE_BYTES = 64 << 20
+# ~6x a batch's 30,000 opcodes; one opcode makes at most one object (an empty set, 216
+# bytes, is the largest), so whatever a pickle builds stays under ~50 MiB
+MAX_PICKLE_OPS = 200_000
+MAX_NESTING = 32
+
+
+class _NDArrayType:
+    """What the pickle gets for `numpy.ndarray`: an argument for `_reconstruct`, not a
+    constructor (numpy's would allocate any shape it is given)."""
+    __hash__ = None
+
+    def __call__(self, *args):
+        raise DataFormatError("numpy.ndarray is called: a CIFAR batch names it only as "
+                              "_reconstruct's argument")
+
+
+class _DType:
+    """A numeric NumPy dtype named by a short type code ('u1', '<i8'); its pickled state
+    may set the byte order and nothing else."""
+    __hash__ = None
+
+    def __init__(self, code, align=False, copy=True):
+        if isinstance(code, bytes):
+            code = code.decode("ascii")
+        if not isinstance(code, str) or len(code) > 8:
+            raise DataFormatError(f"a dtype must be a short type code, got {str(code)[:40]!r}")
+        self.dtype = np.dtype(code)         # a fresh object: the pickle never sees it
+        if self.dtype.kind not in "biufc":
+            raise DataFormatError(f"refusing dtype {self.dtype}: a CIFAR batch holds only "
+                                  f"numbers")
+
+    def __setstate__(self, state):
+        # NumPy's state: (version, byte order, subarray, names, fields, itemsize, ...)
+        order = state[1] if isinstance(state, tuple) and len(state) >= 5 else None
+        order = order.decode("latin-1") if isinstance(order, bytes) else order
+        if order not in ("<", ">", "|", "=") or any(part is not None for part in state[2:5]):
+            raise DataFormatError("a dtype's state may set only its byte order")
+        if order in "<>":
+            self.dtype = self.dtype.newbyteorder(order)
+
+
+class _Array:
+    """An array being unpickled: `_reconstruct` makes it, BUILD gives it its state
+    (version, shape, dtype, Fortran order, bytes), checked before it is used."""
+    __hash__ = None
+
+    def __setstate__(self, state):
+        if not isinstance(state, tuple) or len(state) != 5:
+            raise DataFormatError("an array's state must be (version, shape, dtype, fortran, "
+                                  "bytes)")
+        _, shape, dtype, fortran, raw = state
+        if not isinstance(dtype, _DType) or not isinstance(raw, (bytes, bytearray)) or \
+                not isinstance(shape, tuple) or \
+                not all(isinstance(n, int) and n >= 0 for n in shape):
+            raise DataFormatError("an array's state must hold a shape of sizes, a numeric "
+                                  "dtype and its bytes")
+        dtype = dtype.dtype
+        if math.prod(shape) * dtype.itemsize != len(raw):
+            raise DataFormatError(f"an array of shape {shape[:8]} and dtype {dtype} comes "
+                                  f"with {len(raw)} bytes")
+        order = "F" if fortran else "C"
+        self.array = np.frombuffer(raw, dtype).reshape(shape, order=order).copy(order=order)
+
+
+def _reconstruct(subtype, shape, code):
+    """numpy's `_reconstruct(ndarray, (0,), b'b')`: an empty array that BUILD then fills."""
+    if not isinstance(subtype, _NDArrayType):
+        raise DataFormatError("_reconstruct may rebuild only numpy.ndarray")
+    return _Array()
 
 
 def _allowed_globals():
-    """(module, name) -> object for what a pickled NumPy array may reference. The files
+    """(module, name) -> stand-in for what a pickled NumPy array may reference. The files
     were written by NumPy 1 ('numpy.core'); NumPy 2 pickles name 'numpy._core'."""
-    try:
-        from numpy._core import multiarray
-    except ImportError:                 # NumPy 1
-        from numpy.core import multiarray
-    allowed = {}
-    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-        allowed[module, "_reconstruct"] = multiarray._reconstruct
-    allowed["numpy", "ndarray"] = np.ndarray
-    allowed["numpy", "dtype"] = np.dtype
+    allowed = {(module, "_reconstruct"): _reconstruct
+               for module in ("numpy.core.multiarray", "numpy._core.multiarray")}
+    allowed["numpy", "ndarray"] = _NDArrayType()
+    allowed["numpy", "dtype"] = _DType
     return allowed
 
 
@@ -57,20 +137,51 @@ class _RestrictedUnpickler(pickle.Unpickler):
                                   f"holds NumPy arrays, lists and strings") from None
 
 
+def _built(value):
+    """An unpickled _Array as its ndarray; anything else as it is."""
+    if not isinstance(value, _Array):
+        return value
+    if not hasattr(value, "array"):
+        raise DataFormatError("an array without its state (shape, dtype, bytes)")
+    return value.array
+
+
+def _arrays_built(content):
+    """The unpickled object with its arrays made real: itself, or a dict's values (where
+    a batch keeps its arrays; an array anywhere else stays a stand-in and fails the
+    batch's checks)."""
+    if isinstance(content, dict):
+        return {key: _built(value) for key, value in content.items()}
+    return _built(content)
+
+
 def load_pickle(path):
-    """Read a pickled CIFAR file safely (bytes stay bytes, as Python 2 wrote them)."""
+    """Read a pickled CIFAR file safely (bytes stay bytes, as Python 2 wrote them): size,
+    shape and globals checked as the module says; any failure is a DataFormatError."""
     try:
         with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as e:
-        raise DataFormatError(f"{path}: cannot be read ({e})") from None
+            size = os.fstat(f.fileno()).st_size
+            raw = f.read(MAX_PICKLE_BYTES + 1) if size <= MAX_PICKLE_BYTES else b""
+        if max(size, len(raw)) > MAX_PICKLE_BYTES:
+            raise DataFormatError(f"{path}: {max(size, len(raw)):,} bytes, more than the "
+                                  f"{MAX_PICKLE_BYTES:,} a CIFAR-10 batch file can need (its "
+                                  f"batches are 31 MB): not a batch")
+    except PATH_ERRORS:
+        raise
+    except (OSError, MemoryError) as e:
+        raise DataFormatError(f"{path}: cannot be read ({type(e).__name__}: {e})") from e
     try:
-        return _RestrictedUnpickler(io.BytesIO(raw), encoding="bytes").load()
+        scan(raw, MAX_NESTING, MAX_PICKLE_OPS)
+        return _arrays_built(_RestrictedUnpickler(io.BytesIO(raw), encoding="bytes").load())
+    except PickleRefused as e:
+        raise DataFormatError(f"{path}: not a readable CIFAR pickle, {e}") from e
     except DataFormatError as e:
-        raise DataFormatError(f"{path}: {e}") from None
+        raise DataFormatError(f"{path}: {e}") from e
+    except MemoryError as e:
+        raise DataFormatError(f"{path}: its contents do not fit in the memory available") from e
     except Exception as e:        # a truncated or corrupt pickle fails in many ways
         raise DataFormatError(f"{path}: not a readable CIFAR pickle, truncated or corrupt "
-                              f"({type(e).__name__}: {e})") from None
+                              f"({type(e).__name__}: {str(e)[:200]})") from e
 
 
 def _field(content, key, path):
@@ -116,10 +227,14 @@ def train_batches(folder):
 
 
 def read_label_names(path):
+    """batches.meta's class names, as str."""
     names = _field(load_pickle(path), b"label_names", path)
     if not isinstance(names, list) or not all(isinstance(n, (bytes, str)) for n in names):
         raise DataFormatError(f"{path}: b'label_names' should be a list of strings")
-    return [n.decode() if isinstance(n, bytes) else n for n in names]
+    try:
+        return [n.decode() if isinstance(n, bytes) else n for n in names]
+    except UnicodeDecodeError as e:
+        raise DataFormatError(f"{path}: a label name is not UTF-8 text ({e})") from e
 
 
 class CIFAR10(ImageDataset):

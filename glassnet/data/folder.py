@@ -8,44 +8,28 @@ Images are decoded when a sample or batch is asked for, to uint8 arrays: graysca
 ('L') files stay (H, W), everything else becomes RGB (H, W, 3) — the layouts
 `transforms.ToTensor` expects. `size=(h, w)` resizes every image on loading, so a
 folder of mixed sizes can be batched; `mode='L'` or `'RGB'` converts every image to
-one mode, so a folder mixing gray and colour files can be too.
+one mode, so a folder mixing gray and colour files can be too. Decoding is
+`images.open_image`'s, under its limits (pixels, PNG text, truncation, formats).
 """
 import os
 
 import numpy as np
 
 from .dataset import Dataset
-from .mnist import DataFormatError
+from .images import image_array
 
 IMG_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 _MODES = (None, "L", "RGB")
-
-
-def open_image(path, mode=None, size=None):
-    """Decode one image file to a PIL image, read in full (the file is closed again).
-
-    mode: a PIL mode to convert to ('L', 'RGB', ...), or None to keep grayscale files gray
-    and turn every other mode into RGB. size: (h, w) to resize to (bilinear), or None.
-    A file Pillow cannot decode is a DataFormatError naming it.
-    """
-    from PIL import Image, UnidentifiedImageError   # only image folders need Pillow
-    try:
-        with Image.open(path) as image:
-            image = image.convert(mode or ("L" if image.mode == "L" else "RGB"))  # loads it
-            if size is not None and image.size != (size[1], size[0]):
-                image = image.resize((size[1], size[0]), Image.BILINEAR)
-            return image
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise DataFormatError(f"{path}: cannot be decoded as an image ({e})") from None
 
 
 def pil_loader(path, size=None, mode=None):
     """Decode one image file to a uint8 array: (H, W) for grayscale, else (H, W, 3).
 
     size: (h, w) to resize to (bilinear), or None. mode: 'L' or 'RGB' to force one, or
-    None to keep grayscale files gray and turn every other mode into RGB.
+    None to keep grayscale files gray and turn every other mode into RGB. A file that
+    cannot be decoded is a DataFormatError naming it (see `images.open_image`).
     """
-    return np.asarray(open_image(path, mode, size), dtype=np.uint8)
+    return image_array(path, mode, size)
 
 
 class ImageFolder(Dataset):

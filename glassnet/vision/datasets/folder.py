@@ -1,27 +1,30 @@
 """ImageFolder and DatasetFolder as torchvision has them, on glassnet's folder walk and
-image decoder (`glassnet.data.folder`).
+image decoder (`glassnet.data.images`, with its limits for hostile files).
 
     root/cat/001.png
     root/dog/a.jpg      -> classes ['cat', 'dog'], samples [(root/cat/001.png, 0), ...]
 
 A sample is (loader(path) put through `transform`, class index put through
-`target_transform`); the default loader decodes any image to an RGB PIL image, as
-torchvision's does. Hidden files and folders (names starting with '.') are skipped.
+`target_transform`); the default loader decodes an image to an RGB PIL image, as
+torchvision's does, but only in the formats glassnet reads (PNG, JPEG, BMP, GIF, TIFF,
+WebP, PPM/PGM; torchvision's tries every format Pillow has) and within its pixel limit.
+Hidden files and folders (names starting with '.') are skipped.
 """
 import os
 
 import numpy as np
 
 from ...data import folder as _folder
+from ...data.images import open_image
 from .vision import VisionDataset, as_array, take_targets
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 
 
 def pil_loader(path):
-    """An image file as an RGB PIL image, read in full; a file Pillow cannot decode is a
-    DataFormatError naming it."""
-    return _folder.open_image(path, "RGB")
+    """An image file as an RGB PIL image, read in full; a file that cannot be decoded
+    within glassnet's limits (`glassnet.data.images`) is a DataFormatError naming it."""
+    return open_image(path, "RGB")
 
 
 default_loader = pil_loader     # torchvision's other backend (accimage) does not exist here
