@@ -10,7 +10,7 @@ from .container import Sequential, ModuleList, ModuleDict  # noqa: F401
 from .linear import Identity, Linear, LazyLinear  # noqa: F401
 from .conv import Conv1d, Conv2d, LazyConv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from .upsample import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d  # noqa: F401
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm, LocalResponseNorm  # noqa: F401
 from .sparse import Embedding  # noqa: F401
 from . import utils  # noqa: F401
 from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d  # noqa: F401

@@ -18,4 +18,4 @@ from ..ops.activation import (step, sigmoid, tanh, relu, relu6, leaky_relu, hard
                               elu, gelu, silu, softplus, softmax, log_softmax)
 from ..ops.loss import (mse_loss, l1_loss, binary_cross_entropy,  # noqa: F401
                         binary_cross_entropy_with_logits, nll_loss, cross_entropy)
-from ..ops.normalization import batch_norm, layer_norm, embedding  # noqa: F401
+from ..ops.normalization import batch_norm, layer_norm, local_response_norm, embedding  # noqa: F401,E501

@@ -1,6 +1,7 @@
-"""BatchNorm1d/2d and LayerNorm: normalise activations, then scale and shift them."""
+"""BatchNorm1d/2d and LayerNorm: normalise activations, then scale and shift them;
+LocalResponseNorm: AlexNet's normalisation across neighbouring channels."""
 from .. import creation
-from ..ops.normalization import batch_norm, layer_norm
+from ..ops.normalization import batch_norm, layer_norm, local_response_norm
 from .. import dtypes
 from . import init
 from .module import Module
@@ -104,3 +105,20 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class LocalResponseNorm(Module):
+    """AlexNet's local response normalisation (Krizhevsky et al., 2012): each activation is
+    divided by (k + alpha * mean of the squared activations of `size` neighbouring
+    channels at the same position) ** beta, so strongly active channels damp their
+    neighbours ("lateral inhibition"). No parameters."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -1,4 +1,5 @@
-"""Normalisation and lookup: batch_norm, layer_norm, embedding — each one fused node.
+"""Normalisation and lookup: batch_norm, layer_norm, local_response_norm, embedding — each
+one fused node.
 
 Both normalisations compute x_hat = (x - mean) / sqrt(var + eps) over some axes
 and y = x_hat * weight + bias. Their backward is the same identity, over the
@@ -12,7 +13,7 @@ import numpy as np
 from .._kernels import native
 from ..autograd.function import Function
 
-__all__ = ["batch_norm", "layer_norm", "embedding"]
+__all__ = ["batch_norm", "layer_norm", "local_response_norm", "embedding"]
 
 
 class _Normalize(Function):
@@ -180,6 +181,57 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     axes = tuple(range(input.ndim - k, input.ndim))
     return _Normalize.apply(input, *_affine(weight, bias), axes=axes, param_shape=shape,
                             param_axes=tuple(range(input.ndim - k)), eps=eps)
+
+
+def _window_sums(a, before, after):
+    """Along axis 1: out[c] = sum of a[c - before .. c + after], missing channels as 0
+    (one cumulative sum, so the cost does not grow with the window)."""
+    n = a.shape[1]
+    padded = np.zeros((a.shape[0], n + 1) + a.shape[2:], np.float64)
+    np.cumsum(a, axis=1, dtype=np.float64, out=padded[:, 1:])
+    hi = np.minimum(np.arange(n) + after + 1, n)
+    lo = np.maximum(np.arange(n) - before, 0)
+    return (padded[:, hi] - padded[:, lo]).astype(a.dtype, copy=False)
+
+
+class LocalResponseNorm(Function):
+    """AlexNet's local response normalisation across channels (axis 1):
+
+        d_c = k + alpha / size * sum_{c' = c - size//2 .. c + (size-1)//2} x_c'^2
+        y_c = x_c * d_c^(-beta)
+    """
+
+    def forward(self, x, *, size, alpha, beta, k):
+        self.before, self.after = size // 2, (size - 1) // 2
+        self.scale, self.beta = alpha / size, beta
+        d = _window_sums(np.square(x), self.before, self.after)
+        d *= x.dtype.type(self.scale)
+        d += x.dtype.type(k)
+        y = x * d ** x.dtype.type(-beta)
+        if self.needs_input_grad[0]:
+            self.x, self.d, self.y = x, d, y
+        return y
+
+    def backward(self, g):
+        # dL/dx_j = g_j d_j^-beta - 2 alpha beta / size * x_j * sum_{c: j in window(c)} g_c y_c / d_c
+        # (j is in c's window when c runs from j - after to j + before)
+        x, d, y = self.x, self.d, self.y
+        coupled = _window_sums(g * y / d, self.after, self.before)
+        dx = g * d ** x.dtype.type(-self.beta)
+        dx -= x.dtype.type(2 * self.scale * self.beta) * x * coupled
+        return dx
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """PyTorch's F.local_response_norm: each value divided by (k + alpha * mean of the
+    squares over `size` neighbouring channels) ** beta. input: (N, C, ...)."""
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: expected an input of at least 3 dims "
+                         f"(N, C, ...), got shape {input.shape}")
+    if int(size) != size or size < 1:
+        raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
+    return LocalResponseNorm.apply(input, size=int(size), alpha=float(alpha), beta=float(beta),
+                                   k=float(k))
 
 
 class Embedding(Function):

@@ -1,4 +1,5 @@
-"""batch_norm, layer_norm and embedding against PyTorch, and finite differences."""
+"""batch_norm, layer_norm, local_response_norm and embedding against PyTorch, and finite
+differences."""
 import numpy as np
 import pytest
 import torch
@@ -69,3 +70,31 @@ def test_errors():
         F.layer_norm(gn.ones(2, 3), (4,))
     with pytest.raises(IndexError, match="embedding: index 7 is out of range for 5"):
         F.embedding(gn.tensor([1, 7]), gn.ones(5, 2))
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 9])
+@pytest.mark.parametrize("shape", [(2, 7, 5), (2, 7, 3, 4), (1, 4, 2, 3, 2)])
+def test_local_response_norm(shape, size):
+    check_op([shape], lambda x: TF.local_response_norm(x, size, alpha=0.5, beta=0.75, k=2.0),
+             lambda x: F.local_response_norm(x, size, alpha=0.5, beta=0.75, k=2.0),
+             rtol=1e-4, atol=1e-5, grad_atol=1e-5)
+
+
+def test_local_response_norm_module_with_alexnets_settings():
+    x = np.random.default_rng(3).uniform(-3, 3, (2, 96, 5, 5)).astype(np.float32)
+    ours = gn.nn.LocalResponseNorm(5, 1e-4, 0.75, 2.0)
+    theirs = torch.nn.LocalResponseNorm(5, 1e-4, 0.75, 2.0)
+    np.testing.assert_allclose(ours(gn.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(),
+                               rtol=1e-5, atol=1e-6)
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("size", [2, 3])
+def test_local_response_norm_gradcheck(size):
+    gradcheck_op([(2, 5, 3)], lambda x: F.local_response_norm(x, size, alpha=0.9, beta=0.6, k=1.5))
+
+
+def test_local_response_norm_needs_channels():
+    with pytest.raises(ValueError, match=r"local_response_norm: expected an input of at least "
+                                         r"3 dims \(N, C, \.\.\.\), got shape \(4, 5\)"):
+        F.local_response_norm(gn.ones(4, 5), 3)
