@@ -17,6 +17,6 @@ from .pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .dropout import Dropout, Dropout2d  # noqa: F401
 from .activation import (Step, ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, SiLU,  # noqa: F401
-                         Softplus, Softmax, LogSoftmax)
+                         Softplus, Softmax, LogSoftmax, Hardtanh, ReLU6)
 from .loss import MSELoss, L1Loss, BCELoss, BCEWithLogitsLoss, NLLLoss, CrossEntropyLoss  # noqa: F401
 from .rnn import RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell  # noqa: F401

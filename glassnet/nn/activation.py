@@ -28,6 +28,35 @@ class ReLU(_Activation):
         super().__init__()
 
 
+class Hardtanh(_Activation):
+    """Clip to [min_val, max_val]; slope 1 strictly inside, 0 outside and on the bounds.
+
+    `inplace` is accepted for PyTorch's signature and shown in the repr as PyTorch does,
+    but the result is always a new tensor (glassnet keeps every input for backward).
+    """
+    fn, options = A.hardtanh, ("min_val", "max_val")
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val})")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def extra_repr(self):
+        return super().extra_repr() + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6): ReLU capped at 6, MobileNet's activation (Hardtanh on [0, 6])."""
+    fn, options = A.relu6, ()
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
 class Sigmoid(_Activation):
     fn = A.sigmoid
 

@@ -171,3 +171,26 @@ def test_normal_cdf_keeps_relative_accuracy_in_the_tail():
     # float32's own rounding of x^2 / 2 bounds the relative error at about 1e-7 * x^2
     np.testing.assert_allclose(got32[normal], exact32[normal], rtol=2e-7 * 14 ** 2)
     np.testing.assert_allclose(got32[~normal], exact32[~normal], atol=2e-38)
+
+
+@pytest.mark.parametrize("make", [lambda nn: nn.ReLU6(), lambda nn: nn.ReLU6(inplace=True),
+                                  lambda nn: nn.Hardtanh(), lambda nn: nn.Hardtanh(-2, 3),
+                                  lambda nn: nn.Hardtanh(0.0, 6.0, inplace=True)])
+def test_relu6_hardtanh_modules_match_torch(make):
+    """The layers: PyTorch's repr, and values and gradients on and around the bounds."""
+    ours, theirs = make(gn.nn), make(torch.nn)
+    assert repr(ours) == repr(theirs)
+    values = np.array([-3.0, -2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 5.9, 6.0, 6.1, 9.0], np.float32)
+    x = gn.tensor(values, requires_grad=True)
+    xt = torch.tensor(values, requires_grad=True)
+    out, out_t = ours(x), theirs(xt.clone())   # clone: torch's inplace must not touch xt
+    weights = np.arange(1, values.size + 1, dtype=np.float32)
+    (out * gn.tensor(weights)).sum().backward()
+    (out_t * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(out.detach().numpy(), out_t.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())  # 0 exactly on the bounds
+
+
+def test_hardtanh_module_rejects_inverted_bounds():
+    with pytest.raises(ValueError, match="Hardtanh: min_val"):
+        gn.nn.Hardtanh(2.0, 1.0)
