@@ -8,14 +8,10 @@ results as NumPy arrays.
 """
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import as_array
 
 __all__ = ["accuracy", "binary_accuracy", "top_k_accuracy", "confusion_matrix", "precision_recall_f1", "roc_auc",
            "mse", "mae"]
-
-
-def _array(x):
-    return x._array if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _as_labels(x, op, what):
@@ -31,7 +27,7 @@ def _as_labels(x, op, what):
 
 def _labels(output, target, op):
     """(predicted, target) label arrays from scores (N, C) or labels (N,)."""
-    output, target = _array(output), _array(target)
+    output, target = as_array(output), as_array(target)
     if output.ndim not in (1, 2):
         raise ValueError(f"{op}: expected scores (N, C) or labels (N,), got {output.shape}")
     predicted = output.argmax(axis=1) if output.ndim == 2 else _as_labels(output, op, "predicted")
@@ -57,7 +53,7 @@ def accuracy(output, target):
 def binary_accuracy(output, target, threshold=0.5):
     """The fraction of samples whose probability (N,) falls on the target's side of
     `threshold` (predicted 1 where output > threshold); targets are 0/1 labels (N,)."""
-    output, target = _array(output), _as_labels(_array(target), "binary_accuracy", "target")
+    output, target = as_array(output), _as_labels(as_array(target), "binary_accuracy", "target")
     if output.shape != target.shape:
         raise ValueError(f"binary_accuracy: expected one probability per target {target.shape}, "
                          f"got output shape {output.shape}")
@@ -68,7 +64,7 @@ def binary_accuracy(output, target, threshold=0.5):
 def top_k_accuracy(output, target, k=5):
     """The fraction of samples whose target is among the k highest scores of (N, C).
     A target tied with the k-th highest score counts as a hit; k >= C scores 1."""
-    scores, target = _array(output), _as_labels(_array(target), "top_k_accuracy", "target")
+    scores, target = as_array(output), _as_labels(as_array(target), "top_k_accuracy", "target")
     if scores.ndim != 2 or scores.shape[0] != target.shape[0]:
         raise ValueError(f"top_k_accuracy: expected scores (N, C) for {target.shape[0]} "
                          f"targets, got {scores.shape}")
@@ -163,7 +159,7 @@ def roc_auc(target, scores, multi_class="ovr"):
     macro-averaged over the C classes."""
     if multi_class != "ovr":
         raise ValueError(f"roc_auc: only multi_class='ovr' is supported, got {multi_class!r}")
-    target, scores = _as_labels(_array(target), "roc_auc", "target"), _array(scores)
+    target, scores = _as_labels(as_array(target), "roc_auc", "target"), as_array(scores)
     if scores.ndim not in (1, 2) or scores.shape[0] != target.shape[0]:
         raise ValueError(f"roc_auc: expected scores (N,) or (N, C) for {target.shape[0]} "
                          f"targets, got {scores.shape}")
@@ -189,7 +185,7 @@ def _without_ones(shape):
 def _difference(output, target, op):
     """output - target, for equal shapes or shapes that differ only by size-1 axes
     ((N, 1) against (N,)), never broadcasting (N, 1) against (N,) into (N, N)."""
-    output, target = _array(output), _array(target)
+    output, target = as_array(output), as_array(target)
     if output.shape != target.shape:
         if _without_ones(output.shape) != _without_ones(target.shape):
             raise ValueError(f"{op}: output {output.shape} and target {target.shape} "

@@ -20,6 +20,11 @@ from .autograd.grad_mode import _state as _grad_state
 ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])
 
 
+def as_array(value):
+    """The NumPy array behind a Tensor (no copy), or `value` as an ndarray."""
+    return value._array if isinstance(value, Tensor) else np.asarray(value)
+
+
 def _to_array(data, dtype=None):
     if isinstance(data, Tensor):
         data = data._array

@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from ..random import resolve_generator
-from ..tensor import Tensor
+from ..tensor import Tensor, as_array
 
 T_co = TypeVar("T_co", covariant=True)
 
@@ -83,7 +83,7 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if not tensors:
             raise ValueError("TensorDataset: give at least one tensor")
-        arrays = [t._array if isinstance(t, Tensor) else np.asarray(t) for t in tensors]
+        arrays = [as_array(t) for t in tensors]
         sizes = {a.shape[0] if a.ndim else None for a in arrays}
         if len(sizes) != 1 or None in sizes:
             raise ValueError(f"TensorDataset: every tensor needs the same first dimension, got "

@@ -11,7 +11,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from .. import devices
-from ..tensor import Tensor
+from ..tensor import Tensor, as_array
 from .parameter import Parameter
 from .utils import zero_grads
 
@@ -266,15 +266,15 @@ class Module:
         if strict and (missing or unexpected):
             raise KeyError(f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
                            f"unexpected keys {unexpected}")
-        mismatched = [f"{k}: checkpoint {tuple(np.shape(_array(state_dict[k])))}, model "
+        mismatched = [f"{k}: checkpoint {tuple(np.shape(as_array(state_dict[k])))}, model "
                       f"{tuple(t.shape)}" for k, t in own.items()
-                      if k in state_dict and np.shape(_array(state_dict[k])) != t.shape]
+                      if k in state_dict and np.shape(as_array(state_dict[k])) != t.shape]
         if mismatched:
             raise ValueError(f"{type(self).__name__}.load_state_dict: shape mismatch for "
                              + "; ".join(mismatched))
         for k, t in own.items():
             if k in state_dict:
-                t._array[...] = _array(state_dict[k])   # detached views share the arrays
+                t._array[...] = as_array(state_dict[k])   # detached views share the arrays
         return IncompatibleKeys(missing, unexpected)
 
     # -------------------------------------------------------------------- repr
@@ -298,7 +298,3 @@ class Module:
     def __dir__(self):
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers)
                       | set(self._modules))
-
-
-def _array(value):
-    return value._array if isinstance(value, Tensor) else np.asarray(value)

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from ...data.dataset import Dataset
-from ...tensor import Tensor
+from ...tensor import Tensor, as_array
 
 
 class StandardTransform:
@@ -87,12 +87,9 @@ class VisionDataset(Dataset):
         return ""
 
     def _apply(self, sample, target):
-        """(transform(sample), target_transform(target)), each only when given."""
-        if self.transform is not None:
-            sample = self.transform(sample)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return sample, target
+        """(transform(sample), target_transform(target)), each only when given (read at
+        call time, so a transform assigned after construction is used)."""
+        return StandardTransform(self.transform, self.target_transform)(sample, target)
 
     def batch_transform(self):
         """`transform.apply_batch` when a whole batch can be transformed at once (the
@@ -130,11 +127,6 @@ class ImageArrayDataset(VisionDataset):
         if apply is None:
             return None
         return as_array(apply(as_array(self.data)[indices])), take_targets(self.targets, indices)
-
-
-def as_array(values):
-    """The NumPy array behind a Tensor, or `values` as an array (ndarray, list)."""
-    return values._array if isinstance(values, Tensor) else np.asarray(values)
 
 
 def take_targets(targets, indices):
