@@ -223,7 +223,7 @@ class Tensor:
         return self
 
     def cuda(self, device=None, non_blocking=False):
-        _device.check_device("cuda", "cuda" if device is None else device)
+        _device.check_device("cuda", "cuda")     # always raises: there is no CUDA device
 
     def to(self, *args, **kwargs):
         """to(dtype), to(device, dtype=None), to(other_tensor), with copy=: PyTorch's forms.

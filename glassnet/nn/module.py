@@ -234,7 +234,7 @@ class Module:
         return self
 
     def cuda(self, device=None):
-        devices.check_device(f"{type(self).__name__}.cuda", "cuda" if device is None else device)
+        devices.check_device(f"{type(self).__name__}.cuda", "cuda")   # always raises
 
     def float(self):
         return self._cast(np.float32)
