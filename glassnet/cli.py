@@ -35,6 +35,14 @@ def _print_result(result, args, keys):
         print(json.dumps(result))
 
 
+def _names(text):
+    """A comma-separated command-line list."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated names")
+    return names
+
+
 def train(args):
     from . import runs
     options = {k: getattr(args, k) for k in runs.DEFAULTS}
@@ -66,10 +74,15 @@ def train(args):
               f"batch {c['batch_size']}, epochs {run.epoch + 1}..{c['epochs']}")
     result = run.train(quiet=args.quiet)
     if not args.quiet:
+        if result.get("stop_reason"):
+            print(result["stop_reason"])
+        per_class = result.get("per_class_accuracy") or {}
+        if 1 < len(per_class) <= 20:
+            print("test accuracy per class: " + ", ".join(f"{k} {v:.3f}"
+                                                           for k, v in per_class.items()))
         print(f"run directory: {run.out}")
     _print_result(result, args, ["test_accuracy", "test_loss", "test_mse"])
-    reason = result.pop("stop_reason", None)
-    return 1 if reason and "callback" not in reason else 0
+    return 1 if result.get("diverged") else 0
 
 
 def evaluate_checkpoint(args):
@@ -166,8 +179,32 @@ def parser():
                    choices=["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop"])
     t.add_argument("--lr", type=float, default=None, help="default: the optimizer's usual rate")
     t.add_argument("--weight-decay", type=float, default=None)
-    t.add_argument("--augment", action="store_true", help="random shifts, rotations, zooms "
-                   "(flips and crops for natural images)")
+    t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="random shifts, rotations, zooms (flips and padded crops for natural "
+                   "images); the CIFAR families augment by default")
+    t.add_argument("--schedule", default=None, choices=["constant", "cosine", "onecycle"],
+                   help="learning-rate shape over the run, set every step (the CIFAR "
+                   "families: cosine)")
+    t.add_argument("--label-smoothing", type=float, default=None, metavar="EPS")
+    t.add_argument("--cutout", type=int, default=None, metavar="PIXELS",
+                   help="blank one random square of this side per training image")
+    t.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
+                   help="test on the mean output of each image and its mirror image")
+    t.add_argument("--time-budget", type=float, default=None, metavar="MINUTES",
+                   help="stop training when the time is up (the schedule follows it), "
+                   "then test")
+    t.add_argument("--decay-norm-and-bias", action=argparse.BooleanOptionalAction,
+                   default=None, help="weight decay also on biases and BatchNorm scales "
+                   "(the CIFAR families: no)")
+    t.add_argument("--init", default=None, metavar="RUN_DIR_OR_WEIGHT_FILE",
+                   help="start from these weights (transfer learning); a classifier head "
+                   "that does not fit the classes is made new")
+    t.add_argument("--freeze", type=_names, default=None, metavar="PREFIXES",
+                   help="comma-separated parameter-name prefixes not to train, e.g. features")
+    t.add_argument("--classes", type=_names, default=None, metavar="NAMES",
+                   help="train and test on these classes only, e.g. airplane,ship")
+    t.add_argument("--per-class", type=int, default=None, metavar="N",
+                   help="with --classes: N training images of each class")
     t.add_argument("--val-split", type=float, default=None, help="fraction held out")
     t.add_argument("--early-stopping", type=int, default=None, metavar="PATIENCE")
     t.add_argument("--limit-train", type=int, default=None, help="use only the first N samples")
@@ -245,7 +282,8 @@ def main(argv=None):
     except USER_ERRORS as e:
         if debug:
             raise
-        message = e.args[0] if isinstance(e, KeyError) and e.args else e
+        message = str(e.args[0] if isinstance(e, KeyError) and e.args else e)
+        message = message.removeprefix(f"{args.command}: ")    # said once, below
         print(f"glassnet {args.command}: {message}", file=sys.stderr)
         return 2
     except Exception as e:

@@ -92,6 +92,31 @@ def filters(weight, path, title="first-layer filters"):
     return _save(fig, path)
 
 
+def misclassified(images, true_labels, predicted_labels, path,
+                  title="misclassified test images: true -> predicted"):
+    """A grid of images (N, C, H, W) with values in [0, 1] (C = 1 or 3), each captioned
+    with its true and predicted class."""
+    plt = _pyplot()
+    images = np.clip(np.asarray(images, dtype=np.float64), 0, 1)
+    count = len(images)
+    cols = min(count, 8) or 1
+    rows = max(int(np.ceil(count / cols)), 1)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols, 1.7 * rows + 0.4), squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if k >= count:
+            continue
+        image = images[k]
+        if image.shape[0] == 3:
+            ax.imshow(image.transpose(1, 2, 0), interpolation="nearest")
+        else:
+            ax.imshow(image[0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(f"{str(true_labels[k])[:10]}\n-> {str(predicted_labels[k])[:10]}",
+                     fontsize=7, color="firebrick")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
 def series(prediction, target, path, title="prediction vs target"):
     """One sequence's prediction and target over time."""
     plt = _pyplot()
@@ -179,10 +204,17 @@ def for_run(run):
     paths = [training_curves(run.history, os.path.join(out, "curves.png"),
                              f"{name} on {run.config['dataset']}")]
     if run.task == "classification":
-        outputs, targets = run.outputs(run.test_loader)
+        outputs, targets = getattr(run, "test_outputs", None) or run.outputs(run.test_loader)
         n = outputs.shape[1]
         paths.append(confusion_matrix(confusion(targets, outputs.argmax(1), n), run.classes,
                                       os.path.join(out, "confusion.png")))
+        wrong = np.flatnonzero(outputs.argmax(1) != targets)[:32]
+        shown = run.test_images(wrong) if len(wrong) else None
+        if shown is not None:
+            names = run.class_names(n)
+            paths.append(misclassified(shown, [names[i] for i in targets[wrong]],
+                                       [names[i] for i in outputs.argmax(1)[wrong]],
+                                       os.path.join(out, "misclassified.png")))
         first = next((m for m in run.model.modules() if isinstance(m, Conv2d)), None)
         if first is not None:
             paths.append(filters(first.weight._array, os.path.join(out, "filters.png")))

@@ -31,9 +31,9 @@ from .data.images import image_array
 from .io import load, save
 from .nn import functional as F
 from .random import get_rng_state, manual_seed, set_rng_state
-from .tensor import Tensor
-from .train import EarlyStopping, evaluate, fit
-from .train.callbacks import Callback
+from .tensor import Tensor, as_array
+from .train import EarlyStopping, StepSchedule, TimeBudget, evaluate, fit
+from .train.callbacks import SCHEDULES, Callback
 
 
 class RunError(ValueError):
@@ -44,7 +44,10 @@ class RunError(ValueError):
 # overrides both.
 DEFAULTS = dict(dataset=None, data_dir=None, download=False, epochs=1, batch_size=64,
                 optimizer="adam", lr=None, weight_decay=0.0, augment=False, val_split=0.0,
-                early_stopping=None, limit_train=0, seed=0, prefetch=0)
+                early_stopping=None, limit_train=0, seed=0, prefetch=0,
+                schedule="constant", label_smoothing=0.0, cutout=0, tta=False,
+                time_budget=None, decay_norm_and_bias=True,
+                init=None, freeze=None, classes=None, per_class=0)
 
 OPTIMIZERS = {
     "sgd": lambda p, lr, wd: optim.SGD(p, lr=lr or 0.01, weight_decay=wd),
@@ -85,6 +88,17 @@ def _check_config(c):
               (c["lr"] is None or c["lr"] > 0, f"--lr must be positive, got {c['lr']}"),
               (c["weight_decay"] >= 0, f"--weight-decay must be >= 0, got {c['weight_decay']}"),
               (c["limit_train"] >= 0, f"--limit-train must be >= 0, got {c['limit_train']}"),
+              (c["schedule"] in SCHEDULES, f"unknown --schedule {c['schedule']!r}; choose from "
+                                           f"{', '.join(SCHEDULES)}"),
+              (0 <= c["label_smoothing"] < 1, f"--label-smoothing is in [0, 1), got "
+                                              f"{c['label_smoothing']}"),
+              (c["cutout"] >= 0, f"--cutout is a square's side in pixels, >= 0; got "
+                                 f"{c['cutout']}"),
+              (c["time_budget"] is None or c["time_budget"] > 0,
+               f"--time-budget is a positive number of minutes, got {c['time_budget']}"),
+              (c["per_class"] >= 0, f"--per-class must be >= 0, got {c['per_class']}"),
+              (not c["per_class"] or c["classes"], "--per-class needs --classes (which "
+                                                   "classes, in which order)"),
               (c["optimizer"] in OPTIMIZERS, f"unknown optimizer {c['optimizer']!r}; "
                                              f"choose from {', '.join(OPTIMIZERS)}")]
     for ok, message in checks:
@@ -115,6 +129,8 @@ def image_transform(config, task, train, generator=None):
         steps += augmentations(config["dataset"], generator)
     if task != "autoencoder" and config.get("normalize"):
         steps.append(T.Normalize(*config["normalize"]))
+    if train and config.get("cutout"):      # after Normalize: the square becomes mean colour
+        steps.append(T.Cutout(config["cutout"], generator=generator))
     return T.Compose(steps)
 
 
@@ -149,6 +165,13 @@ def load_split(config, task, train, generator=None):
             config["normalize"] = [list(mean), list(std)] if mean is not None else \
                 [[0.5] * ds.input_shape[0], [0.5] * ds.input_shape[0]]
         ds.transform = image_transform(config, task, train, generator)
+    if config.get("classes"):
+        per_class = config["per_class"] if train else 0
+        try:
+            ds = data.ClassSubset(ds, config["classes"], per_class,
+                                  _generator(config["seed"], 4) if per_class else None)
+        except (KeyError, ValueError, TypeError) as e:
+            raise RunError(f"train: --classes: {e.args[0]}") from None
     return ds
 
 
@@ -180,7 +203,7 @@ def _float_targets(x, y):
 class Run:
     """Everything a config describes, built: data, model, loss, metrics, optimizer."""
 
-    def __init__(self, config, out=None):
+    def __init__(self, config, out=None, restoring=False):
         self.config, self.out = dict(config), out
         c = self.config
         self.entry = models.entry(c["model"])
@@ -211,7 +234,8 @@ class Run:
         self.test_loader = self._wrap(data.DataLoader(
             test_set, batch_size=c["batch_size"] if stateful else 1000))
         self.model = models.get(c["model"], **self._model_kwargs(train_set))
-        self.optimizer = OPTIMIZERS[c["optimizer"]](self.model.parameters(), c["lr"],
+        self.transfer = self._transfer(restoring)
+        self.optimizer = OPTIMIZERS[c["optimizer"]](self._param_groups(), c["lr"],
                                                     c["weight_decay"])
         self.loss, self.metrics = self._loss_and_metrics()
         self.history = {}
@@ -236,6 +260,36 @@ class Run:
             return {"num_classes": n}
         return {}
 
+    def _transfer(self, restoring):
+        """--init (not when restoring a checkpoint, which holds every weight) and --freeze."""
+        from . import transfer
+        c, report = self.config, {}
+        try:
+            if c["init"] and not restoring:
+                loaded = transfer.init_from(self.model, c["init"], self.classes or None)
+                report.update(init=os.fspath(c["init"]), loaded=len(loaded["loaded"]),
+                              new_head=loaded["new_head"])
+            if c["freeze"]:
+                report["frozen"] = transfer.freeze(self.model, c["freeze"])
+        except transfer.TransferError as e:
+            raise RunError(f"train: {e}") from None
+        self.frozen_norms = transfer.frozen_norms(self.model)
+        return report
+
+    def _param_groups(self):
+        """The trainable parameters (frozen ones get no optimizer state); with
+        decay_norm_and_bias off, weight decay only on the weights of convolutions and
+        linear layers — not on biases and normalisation scales (one-dimensional
+        parameters), whose decay only fights the normalisation."""
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
+        if not trainable:
+            raise RunError("train: --freeze left no parameter to train")
+        if self.config["decay_norm_and_bias"] or not self.config["weight_decay"]:
+            return trainable
+        groups = [{"params": [p for p in trainable if p.ndim > 1]},
+                  {"params": [p for p in trainable if p.ndim <= 1], "weight_decay": 0.0}]
+        return [g for g in groups if g["params"]]
+
     def _wrap(self, loader):
         if self.task == "autoencoder":
             return _Mapped(loader, _reconstruct)
@@ -245,7 +299,8 @@ class Run:
 
     def _loss_and_metrics(self):
         if self.task == "classification":
-            return nn.CrossEntropyLoss(), ("accuracy",)
+            return nn.CrossEntropyLoss(label_smoothing=self.config["label_smoothing"]), \
+                ("accuracy",)
         if self.task == "binary":
             if hasattr(self.model, "train_step"):      # the perceptron: 0/1 outputs, so the
                 return nn.MSELoss(), ("binary_accuracy",)   # MSE is the error rate
@@ -257,6 +312,10 @@ class Run:
     @property
     def params(self):
         return sum(p.numel() for p in self.model.parameters())
+
+    @property
+    def trainable_params(self):
+        return sum(p.numel() for p in self.model.parameters() if p.requires_grad)
 
     # ---------------------------------------------------------------- saving
     def checkpoint(self):
@@ -287,40 +346,74 @@ class Run:
         _write_history_csv(os.path.join(self.out, HISTORY_CSV), self.history)
 
     # ---------------------------------------------------------------- training
-    def train(self, quiet=False, stream=None):
+    def train(self, quiet=False, stream=None, callbacks=()):
         """Train up to config['epochs'] (from self.epoch), test, write the run directory;
-        returns the result dict."""
+        returns the result dict. `callbacks` are the caller's own, run before the run's
+        epoch writer."""
         c = self.config
-        callbacks = [_EpochEnd(self)]
-        if c["early_stopping"] is not None:
-            monitor = "val_loss" if self.val_loader is not None else "loss"
-            callbacks.insert(0, EarlyStopping(monitor, patience=c["early_stopping"],
-                                              restore_best_weights=True))
-        done_before = self.epoch
+        own, budget = self._callbacks()
+        callbacks = own[:-1] + list(callbacks) + own[-1:]
+        seen = [0]
+
+        def count(x, y):
+            seen[0] += len(x)
+            return x, y
+
         start = time.perf_counter()
-        history = fit(self.model, self.train_loader, self.loss, self.optimizer, c["epochs"],
-                      val_data=self.val_loader, metrics=self.metrics, callbacks=callbacks,
-                      quiet=quiet, stream=stream, initial_epoch=self.epoch)
+        history = fit(self.model, _Mapped(self.train_loader, count), self.loss, self.optimizer,
+                      c["epochs"], val_data=self.val_loader, metrics=self.metrics,
+                      callbacks=callbacks, quiet=quiet, stream=stream, initial_epoch=self.epoch)
         train_seconds = time.perf_counter() - start
-        epochs_run = self.epoch - done_before
         result = self.test()
         result.update(train_seconds=round(train_seconds, 2),
-                      images_per_second=round(epochs_run * len(self.train_set)
-                                              / max(train_seconds, 1e-9)),
-                      epochs=self.epoch, stop_reason=history.stop_reason)
+                      images_per_second=round(seen[0] / max(train_seconds, 1e-9)),
+                      epochs=self.epoch, stop_reason=history.stop_reason,
+                      diverged=history.diverged, trainable_params=self.trainable_params,
+                      **self.transfer)
+        if budget is not None:
+            result.update(time_budget_minutes=c["time_budget"], budget_ran_out=budget.exhausted)
         if self.out:
             _write_json(os.path.join(self.out, RESULT), {**result, "history": self.history})
+            self._write_confusion()
             from . import plots
             plots.for_run(self)
         return result
 
+    def _callbacks(self):
+        """The run's callbacks (the epoch writer last) and the time budget's, if any."""
+        c = self.config
+        callbacks = []
+        if c["early_stopping"] is not None:
+            monitor = "val_loss" if self.val_loader is not None else "loss"
+            callbacks.append(EarlyStopping(monitor, patience=c["early_stopping"],
+                                           restore_best_weights=True))
+        budget = TimeBudget(c["time_budget"] * 60) if c["time_budget"] else None
+        if c["schedule"] != "constant":
+            steps = len(self.train_loader)
+            callbacks.append(StepSchedule(c["schedule"], c["epochs"] * steps,
+                                          budget.seconds if budget else None,
+                                          start_step=self.epoch * steps))
+        if self.frozen_norms:
+            from .transfer import FrozenNormsInEval
+            callbacks.append(FrozenNormsInEval(self.frozen_norms))
+        if budget is not None:
+            callbacks.append(budget)
+        return callbacks + [_EpochEnd(self)], budget
+
     def test(self):
-        """Loss and metrics on the test split, as the result dict the command prints."""
-        scores = evaluate(self.model, self.test_loader, self.loss, self.metrics)
+        """Loss and metrics on the test split, as the result dict the command prints; for a
+        classifier also the accuracy of each class (with --tta, of the flip-averaged
+        outputs), its outputs kept in `test_outputs` for the confusion matrix and plots."""
+        if self.task == "classification":
+            scores = self._classification_scores()
+        else:
+            scores = evaluate(self.model, self.test_loader, self.loss, self.metrics)
         accuracy = scores.get("accuracy", scores.get("binary_accuracy"))
         result = {"model": self.config["model"], "dataset": self.config["dataset"],
                   "epochs": self.epoch, "test_loss": scores["loss"], "test_accuracy": accuracy,
                   "params": self.params, "run_dir": self.out}
+        if "per_class_accuracy" in scores:
+            result["per_class_accuracy"] = scores["per_class_accuracy"]
         if self.task in ("regression", "autoencoder"):
             result["test_mse"] = scores["loss"]
         if "mae" in scores:
@@ -328,8 +421,56 @@ class Run:
         return result
 
     @no_grad()
-    def outputs(self, loader, limit=None):
-        """(outputs, targets) over a loader, in eval mode, as arrays."""
+    def _classification_scores(self):
+        outputs, targets = self.outputs(self.test_loader, tta=self.config["tta"])
+        self.test_outputs = outputs, targets
+        predicted = outputs.argmax(1)
+        names = self.class_names(outputs.shape[1])
+        per_class = {}
+        for i, name in enumerate(names):
+            of_class = targets == i
+            if of_class.any():
+                per_class[name] = float((predicted[of_class] == i).mean())
+        loss = self.loss(Tensor._make(outputs, False, None), Tensor._make(targets, False, None))
+        return {"loss": loss.item(), "accuracy": float((predicted == targets).mean()),
+                "per_class_accuracy": per_class}
+
+    def test_images(self, indices):
+        """Test images at `indices` as (N, C, H, W) floats in [0, 1] for pictures (the
+        test transform's normalisation undone), or None for data that are not images."""
+        if len(self.entry.input_size) != 3:
+            return None
+        images = np.stack([np.asarray(as_array(self.test_set[int(i)][0])) for i in indices])
+        if self.config.get("normalize") and self.task != "autoencoder":
+            mean, std = (np.asarray(v, np.float32).reshape(1, -1, 1, 1)
+                         for v in self.config["normalize"])
+            images = images * std + mean
+        return images
+
+    def class_names(self, n):
+        return list(self.classes) if len(self.classes) == n else [str(i) for i in range(n)]
+
+    def _write_confusion(self):
+        """confusion.csv: true classes in rows, predicted in columns, by name."""
+        if getattr(self, "test_outputs", None) is None:
+            return
+        from .metrics import confusion_matrix
+        outputs, targets = self.test_outputs
+        names = self.class_names(outputs.shape[1])
+        matrix = confusion_matrix(targets, outputs.argmax(1), len(names))
+        path = os.path.join(self.out, "confusion.csv")
+        with open(path + ".tmp", "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["true \\ predicted"] + names)
+            for name, row in zip(names, matrix):
+                writer.writerow([name] + [int(v) for v in row])
+        os.replace(path + ".tmp", path)
+
+    @no_grad()
+    def outputs(self, loader, limit=None, tta=False):
+        """(outputs, targets) over a loader, in eval mode, as arrays; with `tta`, each
+        output is the mean of the model's outputs for the image and its mirror image
+        (test-time augmentation by horizontal flips)."""
         was = self.model.training
         self.model.eval()
         if hasattr(self.model, "reset_states"):
@@ -337,7 +478,10 @@ class Run:
         outs, ys, n = [], [], 0
         try:
             for x, y in loader:
-                outs.append(self.model(x)._array)
+                out = self.model(x)._array
+                if tta:
+                    out = (out + self.model(x.flip(-1))._array) / 2
+                outs.append(out)
                 ys.append(y._array)
                 n += len(x)
                 if limit and n >= limit:
@@ -407,7 +551,7 @@ def load_run(path, out=None, **overrides):
         raise RunError(f"{path}: a glassnet checkpoint, but not of a training run "
                        "(no config inside)")
     config = {**ckpt["config"], **{k: v for k, v in overrides.items() if v is not None}}
-    run = Run(config, out=out)
+    run = Run(config, out=out, restoring=True)
     run.restore(ckpt)
     return run
 

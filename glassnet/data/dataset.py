@@ -147,6 +147,70 @@ class Subset(Dataset):
         return None if gather is None else gather(self.indices[indices])
 
 
+
+class ClassSubset(Subset):
+    """The samples of an image-classification dataset whose labels are among `classes`
+    (names from `dataset.classes`, or label numbers), relabelled 0..k-1 in the order given;
+    with `per_class=n`, only the first n of each class in `generator`'s random order (all of
+    them, in the dataset's order, without a generator). `.classes` are the chosen names, and
+    the batched `get_batch` path is kept. Transfer learning's data: "the four vehicle
+    classes, 100 images each"."""
+
+    def __init__(self, dataset, classes, per_class=0, generator=None):
+        names = list(getattr(dataset, "classes", None) or [])
+        ids = [self._class_id(c, names) for c in classes]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"ClassSubset: a class is named twice in {list(classes)}")
+        labels = np.asarray(self._labels(dataset))
+        order = np.arange(len(labels)) if generator is None else \
+            resolve_generator(generator, "ClassSubset").permutation(len(labels))
+        chosen = [order[labels[order] == i] for i in ids]
+        if per_class:
+            short = [names[i] if names else i for i, c in zip(ids, chosen) if len(c) < per_class]
+            if short:
+                raise ValueError(f"ClassSubset: fewer than {per_class} samples of class(es) "
+                                 f"{short}")
+            chosen = [c[:per_class] for c in chosen]
+        super().__init__(dataset, np.sort(np.concatenate(chosen)) if generator is None
+                         else np.concatenate(chosen))
+        self.lookup = np.full(max(int(labels.max(initial=0)), max(ids)) + 1, -1, np.int64)
+        self.lookup[ids] = np.arange(len(ids))
+        self.classes = [names[i] for i in ids] if names else [str(i) for i in ids]
+        self.num_classes = len(ids)
+        for attribute in ("input_shape", "mean", "std", "task", "name"):
+            if hasattr(dataset, attribute):
+                setattr(self, attribute, getattr(dataset, attribute))
+
+    @staticmethod
+    def _class_id(name, names):
+        if isinstance(name, str) and name in names:
+            return names.index(name)
+        if isinstance(name, (int, np.integer)) and not isinstance(name, bool) and \
+                0 <= name and (not names or name < len(names)):
+            return int(name)
+        known = ", ".join(names) if names else "label numbers"
+        raise KeyError(f"unknown class {name!r}; the data set's classes are {known}")
+
+    @staticmethod
+    def _labels(dataset):
+        for attribute in ("labels", "targets"):
+            values = getattr(dataset, attribute, None)
+            if values is not None:
+                return as_array(values)
+        raise TypeError(f"ClassSubset: {type(dataset).__name__} has no .labels or .targets to "
+                        f"select classes by")
+
+    def __getitem__(self, index):
+        x, y = super().__getitem__(index)
+        return x, int(self.lookup[int(y)])
+
+    def get_batch(self, indices):
+        batch = super().get_batch(indices)
+        if batch is None:
+            return None
+        x, y = batch
+        return x, self.lookup[np.asarray(y)]
+
 class ConcatDataset(Dataset):
     """Map-style datasets one after the other; `cumulative_sizes[k]` is the number of
     samples in datasets 0..k."""

@@ -25,7 +25,7 @@ import numpy as np
 from .. import random as _random
 
 __all__ = ["Compose", "ToTensor", "Normalize", "RandomShift", "RandomHorizontalFlip",
-           "RandomVerticalFlip", "RandomRotation", "RandomZoom", "RandomCrop",
+           "RandomVerticalFlip", "RandomRotation", "RandomZoom", "RandomCrop", "Cutout",
            "affine", "shift", "rotate", "zoom", "crop"]
 
 _INTERPOLATIONS = ("nearest", "bilinear")
@@ -410,3 +410,30 @@ class RandomCrop(_Random):
         top = rng.integers(0, H + 2 * p - h + 1, size=n)
         left = rng.integers(0, W + 2 * p - w + 1, size=n)
         return crop(images, top, left, self.size, p, self.fill)
+
+
+class Cutout(_Random):
+    """Cutout (DeVries & Taylor, 2017): set one `size` x `size` square per image, centred on a
+    random pixel (so it may hang over the border and be clipped), to `fill`. Meant after
+    Normalize, where 0 is the data set's mean colour."""
+
+    def __init__(self, size, fill=0.0, generator=None):
+        super().__init__(generator)
+        if int(size) != size or size < 1:
+            raise ValueError(f"Cutout: size must be a positive whole number of pixels, "
+                             f"got {size!r}")
+        self.size, self.fill = int(size), fill
+
+    def __call__(self, images):
+        images = _check_batch("Cutout", images)
+        n, (H, W) = images.shape[0], images.shape[-2:]
+        rng = self._rng()
+        cy, cx = rng.integers(0, H, size=n), rng.integers(0, W, size=n)
+        top, left = cy - self.size // 2, cx - self.size // 2
+        rows, cols = np.arange(H), np.arange(W)
+        inside_y = (rows >= top[:, None]) & (rows < (top + self.size)[:, None])      # (N, H)
+        inside_x = (cols >= left[:, None]) & (cols < (left + self.size)[:, None])    # (N, W)
+        mask = inside_y[:, :, None] & inside_x[:, None, :]                           # (N, H, W)
+        if images.ndim == 4:
+            mask = mask[:, None]
+        return np.where(mask, np.asarray(self.fill, dtype=images.dtype), images)

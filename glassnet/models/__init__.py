@@ -36,6 +36,17 @@ def register(name, description, input_size, task="classification", dataset="mnis
     return wrap
 
 
+# The usual way to train a CIFAR-10 network from scratch, carried by every family of
+# `cifar_classic` and `cifar_modern` as its defaults: padded random crops and flips,
+# SGD with Nesterov momentum 0.9 at lr 0.1 and batch 128, weight decay 5e-4 on the
+# weights of convolutions and linear layers only, a cosine schedule set every step.
+# Published runs take 160-200 epochs; 30 is a CPU-sized default (the cosine follows
+# --epochs or --time-budget, whichever is given).
+CIFAR_RECIPE = dict(augment=True, optimizer="nesterov", lr=0.1, weight_decay=5e-4,
+                    decay_norm_and_bias=False, batch_size=128,
+                    schedule="cosine", epochs=30)
+
+
 def names():
     return list(_REGISTRY)
 
@@ -62,6 +73,7 @@ def get(name, **kwargs):
 from . import classic, cnn, sequence, autoencoder  # noqa: E402,F401  (they register themselves)
 from . import cifar_classic  # noqa: E402,F401
 from . import cifar_modern  # noqa: E402,F401
+from . import imagenet  # noqa: E402,F401  (ImageNet-layout twins, not in the zoo)
 from .classic import Perceptron  # noqa: E402,F401
 from .sequence import SequenceClassifier, SequenceRegressor  # noqa: E402,F401
 from .autoencoder import Autoencoder  # noqa: E402,F401

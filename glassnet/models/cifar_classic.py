@@ -7,7 +7,7 @@ with the same architectures written in torch.nn.
 """
 from .. import nn
 from ..nn import functional as F
-from . import register
+from . import CIFAR_RECIPE, register
 
 # --------------------------------------------------------------------------- AlexNet
 
@@ -51,7 +51,7 @@ class AlexNet(nn.Module):
 
 
 @register("alexnet", "AlexNet for 32x32: conv 64-192-384-256-256 with LRN, dense 2048-2048",
-          (3, 32, 32), dataset="cifar10")
+          (3, 32, 32), dataset="cifar10", **{**CIFAR_RECIPE, "lr": 0.01})   # no BatchNorm
 def alexnet(num_classes=10):
     return AlexNet(num_classes)
 
@@ -117,13 +117,13 @@ class VGG(nn.Module):
 
 
 @register("vgg11-bn", "VGG-11 (config A) with BatchNorm: 8 3x3 convs 64-512, 5 pools, "
-          "linear 512-10", (3, 32, 32), dataset="cifar10")
+          "linear 512-10", (3, 32, 32), dataset="cifar10", **CIFAR_RECIPE)
 def vgg11_bn(num_classes=10):
     return VGG("A", num_classes)
 
 
 @register("vgg16-bn", "VGG-16 (config D) with BatchNorm: 13 3x3 convs 64-512, 5 pools, "
-          "linear 512-10", (3, 32, 32), dataset="cifar10")
+          "linear 512-10", (3, 32, 32), dataset="cifar10", **CIFAR_RECIPE)
 def vgg16_bn(num_classes=10):
     return VGG("D", num_classes)
 
@@ -225,18 +225,19 @@ def cifar_resnet(depth, num_classes=10):
 
 
 @register("resnet20", "He et al.'s CIFAR ResNet-20: 3x3 BasicBlocks 16-32-64, n=3, "
-          "option A shortcuts", (3, 32, 32), dataset="cifar10")
+          "option A shortcuts", (3, 32, 32), dataset="cifar10", **CIFAR_RECIPE)
 def resnet20(num_classes=10):
     return cifar_resnet(20, num_classes)
 
 
 @register("resnet56", "He et al.'s CIFAR ResNet-56: 3x3 BasicBlocks 16-32-64, n=9, "
-          "option A shortcuts", (3, 32, 32), dataset="cifar10")
+          "option A shortcuts", (3, 32, 32), dataset="cifar10", **CIFAR_RECIPE)
 def resnet56(num_classes=10):
     return cifar_resnet(56, num_classes)
 
 
 @register("resnet18", "ResNet-18 for 32x32: BasicBlocks 64-128-256-512 (2 each), 3x3 stem, "
-          "no max pool, 1x1 projection shortcuts", (3, 32, 32), dataset="cifar10")
+          "no max pool, 1x1 projection shortcuts", (3, 32, 32), dataset="cifar10",
+          **CIFAR_RECIPE)
 def resnet18(num_classes=10):
     return ResNet((64, 128, 256, 512), (2, 2, 2, 2), "B", num_classes)

@@ -8,7 +8,7 @@ BatchNorm carry no bias: the BatchNorm shift makes it redundant.
 import glassnet as gn
 
 from .. import nn
-from . import register
+from . import CIFAR_RECIPE, register
 
 FACTORIZATIONS = (None, "3x3", "asymmetric")
 
@@ -283,7 +283,8 @@ class MobileNetV2(_Classifier):
         return self._head(self.relu(self.bn2(self.conv2(out))))
 
 
-_CIFAR = dict(input_size=(3, 32, 32), task="classification", dataset="cifar10")
+_CIFAR = dict(input_size=(3, 32, 32), task="classification", dataset="cifar10",
+              **CIFAR_RECIPE)
 
 
 @register("inception", "small GoogLeNet: 3x3 stem 64, Inception 3a-3b/4a-4b/5a-5b at half "

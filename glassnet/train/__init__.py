@@ -1,4 +1,4 @@
 """Training: fit / evaluate / predict, History, callbacks and the progress line."""
 from .loop import fit, evaluate, predict, History  # noqa: F401
 from .callbacks import (Callback, EarlyStopping, ModelCheckpoint, LearningRateScheduler,  # noqa: F401
-                        CSVLogger)
+                        CSVLogger, StepSchedule, TimeBudget, schedule_factor)

@@ -1,11 +1,12 @@
 """Callbacks: code that runs at the edges of epochs and steps (Keras' idea).
 
 Each hook receives the `Trainer` (model, optimizer, history, and `stop`, which a
-callback sets to end training after the current epoch) and the epoch's logs.
+callback sets to end training after the current step) and the epoch's logs.
 """
 import csv
 import math
 import os
+import time
 
 from ..io import save
 
@@ -117,3 +118,86 @@ class CSVLogger(Callback):
             writer.writeheader()
             for row in self.rows:
                 writer.writerow({k: row.get(k, math.nan) for k in keys})
+
+
+def schedule_factor(shape, progress):
+    """The fraction of the peak learning rate at `progress` (0 at the first step, 1 at the
+    end of training) for a named schedule shape:
+
+    'constant'  1 throughout;
+    'cosine'    half a cosine from 1 down to 0 (Loshchilov & Hutter's SGDR, one cycle);
+    'onecycle'  Smith's one-cycle as PyTorch's OneCycleLR draws it by default: a cosine
+                rise from 1/25 to 1 over the first 30%, then a cosine fall to 1/25e4.
+    """
+    p = min(max(float(progress), 0.0), 1.0)
+    if shape == "constant":
+        return 1.0
+    if shape == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * p))
+    if shape == "onecycle":
+        start, end, rise = 1 / 25, 1 / 25e4, 0.3
+        if p < rise:
+            return start + (1 - start) * 0.5 * (1 - math.cos(math.pi * p / rise))
+        return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * (p - rise) / (1 - rise)))
+    raise ValueError(f"schedule: unknown shape {shape!r}; use {', '.join(SCHEDULES)}")
+
+
+SCHEDULES = ("constant", "cosine", "onecycle")
+
+
+class StepSchedule(Callback):
+    """Set every group's lr to its peak (the lr the optimizer was built with) times
+    `schedule_factor(shape, progress)` before each step, where progress counts steps out of
+    `total_steps` — or, with `time_budget` seconds, whichever of steps or time is further
+    along, so that a run cut short by its budget still ends with the rate annealed.
+    `start_step` is the number of steps already taken (a resumed run)."""
+
+    def __init__(self, shape, total_steps, time_budget=None, start_step=0):
+        schedule_factor(shape, 0.0)            # an unknown shape fails here, not mid-run
+        self.shape, self.total_steps = shape, max(int(total_steps), 1)
+        self.time_budget, self.step = time_budget, int(start_step)
+
+    def on_train_begin(self, trainer):
+        for group in trainer.optimizer.param_groups:
+            group.setdefault("peak_lr", group["lr"])
+        self.started = time.perf_counter()
+        self._apply(trainer)
+
+    def on_batch_end(self, trainer, step, logs):
+        self.step += 1
+        self._apply(trainer)
+
+    def progress(self):
+        p = self.step / self.total_steps
+        if self.time_budget:
+            p = max(p, (time.perf_counter() - self.started) / self.time_budget)
+        return p
+
+    def _apply(self, trainer):
+        factor = schedule_factor(self.shape, self.progress())
+        for group in trainer.optimizer.param_groups:
+            group["lr"] = group["peak_lr"] * factor
+
+
+class TimeBudget(Callback):
+    """Stop training after the step during which `seconds` of wall-clock time ran out
+    (counted from the start of training); the run then evaluates as usual."""
+
+    def __init__(self, seconds):
+        if not seconds > 0:
+            raise ValueError(f"TimeBudget: seconds must be positive, got {seconds}")
+        self.seconds = float(seconds)
+        self.exhausted = False
+
+    def on_train_begin(self, trainer):
+        self.started = time.perf_counter()
+
+    def on_epoch_begin(self, trainer, epoch):
+        self.epoch = epoch
+
+    def on_batch_end(self, trainer, step, logs):
+        if time.perf_counter() - self.started >= self.seconds:
+            self.exhausted = True
+            trainer.stop = True
+            trainer.stop_reason = (f"the time budget of {self.seconds / 60:g} minutes ran out "
+                                   f"in epoch {self.epoch}, step {step}")

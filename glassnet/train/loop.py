@@ -26,6 +26,7 @@ class History:
 
     def __init__(self):
         self.history, self.epochs, self.stop_reason = {}, [], None
+        self.diverged = False       # the loss became NaN or infinite
 
     def append(self, epoch, logs):
         self.epochs.append(epoch)
@@ -44,6 +45,7 @@ class Trainer:
 
     def __init__(self, model, optimizer, history):
         self.model, self.optimizer, self.history, self.stop = model, optimizer, history, False
+        self.stop_reason = None     # a callback that stops training may say why
 
 
 def _metric_functions(metrics):
@@ -86,10 +88,10 @@ def fit(model, train_data, loss, optimizer, epochs, val_data=None, metrics=("acc
     total = len(train_data) if hasattr(train_data, "__len__") else 0
     custom_step = getattr(model, "train_step", None)
     for epoch in range(initial_epoch + 1, epochs + 1):
-        for cb in callbacks:
-            cb.on_epoch_begin(trainer, epoch)
         model.train()
         _reset_states(model)
+        for cb in callbacks:        # after train(): a callback may keep some layers in eval
+            cb.on_epoch_begin(trainer, epoch)
         progress = Progress(total, epoch, epochs, stream, quiet)
         sums, count = {}, 0
         for step, (x, y) in enumerate(_batches(train_data), 1):
@@ -104,6 +106,7 @@ def fit(model, train_data, loss, optimizer, epochs, val_data=None, metrics=("acc
                 history.stop_reason = (f"the loss became {lv} at epoch {epoch}, step {step}: "
                                        "training stopped (try a smaller learning rate)")
                 print(history.stop_reason, file=stream or sys.stderr)
+                history.diverged = True
                 _end(callbacks, trainer)
                 return history
             if custom_step is None:
@@ -119,6 +122,8 @@ def fit(model, train_data, loss, optimizer, epochs, val_data=None, metrics=("acc
             progress.update(step, n, running)
             for cb in callbacks:
                 cb.on_batch_end(trainer, step, running)
+            if trainer.stop:        # e.g. a time budget: end now, the epoch stays partial
+                break
         logs = {k: v / max(count, 1) for k, v in sums.items()}
         if val_data is not None:
             logs.update({f"val_{k}": v for k, v in
@@ -134,7 +139,8 @@ def fit(model, train_data, loss, optimizer, epochs, val_data=None, metrics=("acc
         for cb in callbacks:
             cb.on_epoch_end(trainer, epoch, logs)
         if trainer.stop:
-            history.stop_reason = f"stopped by a callback after epoch {epoch}"
+            history.stop_reason = (trainer.stop_reason
+                                   or f"stopped by a callback after epoch {epoch}")
             break
     _end(callbacks, trainer)
     return history
