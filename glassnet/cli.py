@@ -21,7 +21,8 @@ import time
 
 from . import data, models
 from .io import CheckpointError
-from .summary import summary
+from .summary import (build_model, comparison, comparison_text, parse_assignments,
+                      savings as summary_savings, savings_text, summary)
 
 
 def _print_result(result, args, keys):
@@ -118,16 +119,37 @@ def list_models(args):
 
 
 def show_summary(args):
+    """A model's layer table (built with --set arguments), its comparison with another
+    build (--compare), or the notes' worked savings (--savings)."""
+    if args.savings:
+        if args.model or args.set or args.compare:
+            raise ValueError("summary: --savings takes no MODEL, --set or --compare")
+        result = summary_savings()
+        print(json.dumps(result) if args.json else savings_text(result))
+        return 0
+    base_args = parse_assignments(args.set, "--set")
+    extra = parse_assignments(args.compare, "--compare")
+    if not args.model:
+        raise ValueError("summary: name a MODEL (see `glassnet models`) or give --savings")
+    arguments = {**base_args, **extra}
     _, input_size = models.describe(args.model)
-    s = summary(models.get(args.model), input_size)
+    s = summary(build_model(args.model, arguments), input_size)
+    compared = None
+    if args.compare:
+        base = summary(build_model(args.model, base_args), input_size)
+        compared = comparison(base, s, base_args, arguments)
     if args.json:
-        print(json.dumps({"model": args.model, "total_params": s.total_params,
-                          "trainable_params": s.trainable_params,
+        print(json.dumps({"model": args.model, "arguments": arguments,
+                          "total_params": s.total_params,
+                          "trainable_params": s.trainable_params, "mult_adds": s.mult_adds,
                           "layers": [{"name": r.name, "type": r.type,
                                       "output_shape": list(r.output_shape), "params": r.params}
-                                     for r in s.layers]}))
+                                     for r in s.layers],
+                          **({"comparison": compared} if compared else {})}, default=repr))
     else:
         print(s)
+        if compared:
+            print(comparison_text(args.model, compared))
     return 0
 
 
@@ -238,8 +260,18 @@ def parser():
 
     m = sub.add_parser("models", help="list the models")
     m.set_defaults(run=list_models)
-    s = sub.add_parser("summary", help="print a model's layer table")
-    s.add_argument("model", choices=models.names())
+    s = sub.add_parser("summary", help="print a model's layer table, or the notes' savings")
+    s.add_argument("model", nargs="?", choices=models.names(), metavar="MODEL",
+                   help="one of: " + ", ".join(models.names()))
+    s.add_argument("--set", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="build the model with this builder argument, e.g. factorize=3x3 "
+                   "(values are Python literals where they are one, else strings)")
+    s.add_argument("--compare", action="extend", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="show the model built with these arguments too, and its parameters "
+                   "and multiply-adds against the build without them")
+    s.add_argument("--savings", action="store_true", help="the notes' worked comparisons "
+                   "(5x5 vs two 3x3, 3x3 vs 1x3+3x1, depthwise-separable, inception's "
+                   "factorize settings), counted on built modules")
     s.add_argument("--json", action="store_true")
     s.set_defaults(run=show_summary)
     d = sub.add_parser("datasets", help="which data sets are present locally, and where")

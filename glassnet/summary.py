@@ -5,6 +5,8 @@ leaf layer, its output shape, its own parameter count and an estimate of its
 multiply-adds; the table ends with the totals the notes use to count a model's
 parameters.
 """
+import ast
+import inspect
 import math
 
 import numpy as np
@@ -137,3 +139,166 @@ def _count_text(n):
 
 def _bytes_text(n):
     return f"{n / 2**20:.2f} MiB" if n >= 2**20 else f"{n / 2**10:.2f} KiB"
+
+
+# ----------------------------------------------------------------------- builds to compare
+def parse_assignments(items, option="--set"):
+    """{KEY: VALUE} from command-line "KEY=VALUE" strings. A value that is a Python
+    literal (None, True, 3, 0.5, (64, 128)) becomes that object; anything else stays a
+    string, so `factorize=3x3` needs no quotes."""
+    arguments = {}
+    for item in items or ():
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ValueError(f"summary: {option} expects KEY=VALUE, got {item!r}")
+        try:
+            arguments[key] = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            arguments[key] = text.strip()
+    return arguments
+
+
+def build_model(name, arguments):
+    """The zoo model `name` built with keyword `arguments`; a key its builder does not take,
+    or a value it refuses, is one ValueError naming the model and the arguments it accepts."""
+    from . import models      # the zoo is an application layer above this module
+    builder = models.entry(name).builder
+    parameters = inspect.signature(builder).parameters
+    accepted = ", ".join(f"{p.name}={p.default!r}" for p in parameters.values()
+                         if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    takes_any = any(p.kind == p.VAR_KEYWORD for p in parameters.values())
+    unknown = [k for k in arguments if k not in parameters and not takes_any]
+    if unknown:
+        raise ValueError(f"summary: {name} has no argument {', '.join(unknown)}; "
+                         f"{name} accepts: {accepted or 'no arguments'}")
+    try:
+        return builder(**arguments)
+    except (ValueError, TypeError) as e:
+        reason = " ".join(str(e).split())
+        raise ValueError(f"summary: {name} cannot be built with {_arguments_text(arguments)} "
+                         f"({reason}); {name} accepts: {accepted}") from e
+
+
+def change(before, after):
+    """after / before - 1, the relative change (None when there was nothing before)."""
+    return after / before - 1 if before else None
+
+
+def comparison(base, variant, base_arguments, variant_arguments):
+    """Parameters and multiply-adds of two Summaries and their relative changes, as a
+    JSON-ready dict."""
+    return {"baseline": {"arguments": base_arguments, "params": base.total_params,
+                         "mult_adds": base.mult_adds},
+            "variant": {"arguments": variant_arguments, "params": variant.total_params,
+                        "mult_adds": variant.mult_adds},
+            "params_change": change(base.total_params, variant.total_params),
+            "mult_adds_change": change(base.mult_adds, variant.mult_adds)}
+
+
+def comparison_text(name, c):
+    """The comparison block printed under the table of `summary MODEL --compare`."""
+    labels = [_arguments_text(c["baseline"]["arguments"]) or "default build",
+              _arguments_text(c["variant"]["arguments"]) or "default build"]
+    w = max(len(s) for s in labels) + 2
+    lines = [f"{name}: {labels[1]} against {labels[0]}",
+             f"{'':<{w}}{'parameters':>14}  {'multiply-adds per sample':>26}"]
+    for label, side in zip(labels, ("baseline", "variant")):
+        lines.append(f"{label:<{w}}{c[side]['params']:>14,}  {c[side]['mult_adds']:>26,}")
+    lines.append(f"change: {_percent(c['params_change'])} parameters, "
+                 f"{_percent(c['mult_adds_change'])} multiply-adds")
+    return "\n".join(lines)
+
+
+def _arguments_text(arguments):
+    return ", ".join(f"{k}={v!r}" for k, v in arguments.items())
+
+
+def _percent(fraction):
+    return "n/a" if fraction is None else f"{100 * fraction:+.1f}%"
+
+
+# ----------------------------------------------------------------------- the notes' savings
+SAVINGS_CHANNELS, SAVINGS_SIZE = 64, 32
+
+
+def _savings_pairs():
+    """(label, baseline module, variant module) for each of the notes' worked comparisons,
+    built from the same classes the zoo uses: C channels in and out, stride 1, 'same'
+    padding, so that only the way the window is spelled differs."""
+    from . import nn
+    from .models.cifar_classic import vgg_block
+    from .models.cifar_modern import ConvBN, DepthwiseSeparable, Inception
+    c = SAVINGS_CHANNELS
+
+    def convs(kernel, n, bias):
+        return nn.Sequential(*[nn.Conv2d(c, c, kernel, padding=kernel // 2, bias=bias)
+                               for _ in range(n)])
+
+    def inception(factorize):     # every branch C wide, bottlenecks included
+        return Inception(c, c, c, c, c, c, c, factorize=factorize)
+
+    # the branches' wide units, after their 1x1 bottleneck: b2 holds the 3x3, b3 the 5x5
+    return [
+        ("VGG: one 5x5 conv vs two stacked 3x3 convs, no bias", convs(5, 1, False),
+         convs(3, 2, False)),
+        ("VGG: one 5x5 conv vs two stacked 3x3 convs, with bias", convs(5, 1, True),
+         convs(3, 2, True)),
+        ("VGG: vgg_block(C, C, convs=1, kernel=5) vs vgg_block(C, C) (bias, BatchNorm, pool)",
+         vgg_block(c, c, convs=1, kernel=5), vgg_block(c, c)),
+        ("Inception v2: the 5x5 unit of the 5x5 branch vs two 3x3 units (factorize='3x3'; "
+         "conv without bias + BatchNorm)", inception(None).b3[1:], inception("3x3").b3[1:]),
+        ("Inception v3: the 3x3 unit of the 3x3 branch vs 1x3 then 3x1 (factorize="
+         "'asymmetric', n=3)", inception(None).b2[1:], inception("asymmetric").b2[1:]),
+        ("MobileNet: a standard 3x3 conv vs depthwise 3x3 + pointwise 1x1 (each with "
+         "BatchNorm and ReLU, no bias)", ConvBN(c, c, 3, padding=1), DepthwiseSeparable(c, c)),
+    ]
+
+
+def savings():
+    """The notes' worked comparisons, counted on built modules: for each, parameters and
+    multiply-adds per sample of both spellings and the relative change; then the whole
+    `inception` model under its three `factorize` settings. A JSON-ready dict."""
+    from . import models
+    size = (SAVINGS_CHANNELS, SAVINGS_SIZE, SAVINGS_SIZE)
+    blocks = []
+    for label, before, after in _savings_pairs():
+        a, b = summary(before, size), summary(after, size)
+        blocks.append({"comparison": label, "params": [a.total_params, b.total_params],
+                       "mult_adds": [a.mult_adds, b.mult_adds],
+                       "params_change": change(a.total_params, b.total_params),
+                       "mult_adds_change": change(a.mult_adds, b.mult_adds)})
+    _, input_size = models.describe("inception")
+    whole = []
+    for factorize in (None, "3x3", "asymmetric"):
+        s = summary(models.get("inception", factorize=factorize), input_size)
+        whole.append({"factorize": factorize, "params": s.total_params,
+                      "mult_adds": s.mult_adds})
+    for row in whole:
+        row["params_change"] = change(whole[0]["params"], row["params"])
+        row["mult_adds_change"] = change(whole[0]["mult_adds"], row["mult_adds"])
+    return {"channels": SAVINGS_CHANNELS, "input_size": list(size), "blocks": blocks,
+            "inception": whole}
+
+
+def savings_text(result):
+    """`savings()` as the text `glassnet summary --savings` prints."""
+    c, h = result["channels"], result["input_size"][1]
+    lines = [f"The notes' savings, counted on glassnet's modules: C = {c} channels in and "
+             f"out, stride 1, 'same' padding, multiply-adds for one {h}x{h} sample.", ""]
+    for row in result["blocks"]:
+        lines.append(row["comparison"])
+        for key, name in (("params", "parameters"), ("mult_adds", "multiply-adds")):
+            before, after = row[key]
+            lines.append(f"    {name:<14}{before:>14,} -> {after:>12,}   "
+                         f"{_percent(row[key + '_change']):>7}")
+    lines += ["", "inception (the whole zoo model, 3x32x32 input), by factorize:",
+              f"    {'factorize':<14}{'parameters':>12} {'':>8}  {'multiply-adds':>14}"]
+    for row in result["inception"]:
+        lines.append(f"    {row['factorize']!r:<14}{row['params']:>12,} "
+                     f"{_percent(row['params_change']):>8}  {row['mult_adds']:>14,} "
+                     f"{_percent(row['mult_adds_change']):>8}")
+    lines.append("    (where a branch's output is wider than its 1x1 bottleneck, as in GoogLeNet's "
+                 "5x5 branches, the second conv of a pair maps the wide side to itself and "
+                 "can cost more than the kernel it replaces)")
+    return "\n".join(lines)

@@ -89,6 +89,18 @@ VGG_STAGES = {
 }
 
 
+def vgg_features(config="D", in_channels=3, batch_norm=True):
+    """VGG's convolutional part for `config` as one flat Sequential (conv, [bn,] relu, ...,
+    pool), numbered as torchvision's `features` of vgg* / vgg*_bn."""
+    if config not in VGG_STAGES:
+        raise ValueError(f"VGG: config must be one of {sorted(VGG_STAGES)}, got {config!r}")
+    layers, c = [], in_channels
+    for out_c, convs in VGG_STAGES[config]:
+        layers.extend(vgg_block(c, out_c, convs, batch_norm=batch_norm))
+        c = out_c
+    return nn.Sequential(*layers)
+
+
 class VGG(nn.Module):
     """VGG with BatchNorm for 32x32 inputs (Simonyan & Zisserman, 2015, "Very Deep
     Convolutional Networks for Large-Scale Image Recognition"; BatchNorm from Ioffe &
@@ -103,14 +115,8 @@ class VGG(nn.Module):
 
     def __init__(self, config="D", num_classes=10, in_channels=3):
         super().__init__()
-        if config not in VGG_STAGES:
-            raise ValueError(f"VGG: config must be one of {sorted(VGG_STAGES)}, got {config!r}")
-        layers, c = [], in_channels
-        for out_c, convs in VGG_STAGES[config]:
-            layers.extend(vgg_block(c, out_c, convs))
-            c = out_c
-        self.features = nn.Sequential(*layers)
-        self.classifier = nn.Linear(c, num_classes)
+        self.features = vgg_features(config, in_channels)
+        self.classifier = nn.Linear(VGG_STAGES[config][-1][0], num_classes)
 
     def forward(self, x):
         return self.classifier(self.features(x).flatten(1))
@@ -182,20 +188,28 @@ class ResNet(nn.Module):
     Each block learns a residual F(x) added to its input through a shortcut, so the signal
     and its gradient pass unchanged through the identity path: a deep stack can fall back
     to the identity and keeps training where a plain stack of the same depth gets worse.
-    A 3x3 stem conv (stride 1, no max pool: 32x32 inputs), stages of BasicBlocks (the first
-    block of each later stage halves the size and widens), global average pooling and fc.
+    A stem, stages of BasicBlocks (the first block of each later stage halves the size and
+    widens), global average pooling and fc. `stem="cifar"`: one 3x3 conv at stride 1 and no
+    max pool (32x32 inputs); `stem="imagenet"`: the paper's 7x7 conv at stride 2 and a 3x3
+    stride-2 max pool (224x224 inputs: 224 -> 56 before the first stage).
     """
 
-    def __init__(self, widths, blocks, shortcut="B", num_classes=10):
+    def __init__(self, widths, blocks, shortcut="B", num_classes=10, stem="cifar"):
         super().__init__()
         if shortcut not in ("A", "B"):
             raise ValueError(f"ResNet: shortcut must be 'A' or 'B', got {shortcut!r}")
+        if stem not in ("cifar", "imagenet"):
+            raise ValueError(f"ResNet: stem must be 'cifar' or 'imagenet', got {stem!r}")
         if len(widths) != len(blocks):
             raise ValueError(f"ResNet: one block count per stage width expected, "
                              f"got widths {widths} and blocks {blocks}")
-        self.conv1 = nn.Conv2d(3, widths[0], 3, 1, padding=1, bias=False)
+        if stem == "cifar":
+            self.conv1 = nn.Conv2d(3, widths[0], 3, 1, padding=1, bias=False)
+        else:
+            self.conv1 = nn.Conv2d(3, widths[0], 7, 2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
         self.relu = nn.ReLU()
+        self.maxpool = nn.MaxPool2d(3, 2, padding=1) if stem == "imagenet" else None
         c = widths[0]
         for i, (width, n) in enumerate(zip(widths, blocks)):
             stride = 1 if i == 0 else 2
@@ -209,6 +223,8 @@ class ResNet(nn.Module):
 
     def forward(self, x):
         x = self.relu(self.bn1(self.conv1(x)))
+        if self.maxpool is not None:
+            x = self.maxpool(x)
         for i in range(self.num_stages):
             x = getattr(self, f"layer{i + 1}")(x)
         return self.fc(self.avgpool(x).flatten(1))
