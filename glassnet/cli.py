@@ -203,15 +203,22 @@ def parser():
     t.add_argument("--weight-decay", type=float, default=None)
     t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="random shifts, rotations, zooms (flips and padded crops for natural "
-                   "images); the CIFAR families augment by default")
-    t.add_argument("--schedule", default=None, choices=["constant", "cosine", "onecycle"],
+                   "images); the CIFAR families augment by default (cifar-fast: 2-pixel "
+                   "shifts and alternating flips)")
+    t.add_argument("--schedule", default=None,
+                   choices=["constant", "cosine", "onecycle", "triangle"],
                    help="learning-rate shape over the run, set every step (the CIFAR "
                    "families: cosine)")
     t.add_argument("--label-smoothing", type=float, default=None, metavar="EPS")
     t.add_argument("--cutout", type=int, default=None, metavar="PIXELS",
                    help="blank one random square of this side per training image")
-    t.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
-                   help="test on the mean output of each image and its mirror image")
+    t.add_argument("--tta", nargs="?", const="flip", default=None,
+                   choices=["flip", "multicrop"], help="test-time augmentation: the mean "
+                   "output of each image and its mirror image (flip, the default), also "
+                   "of 1-pixel shifts (multicrop)")
+    t.add_argument("--no-tta", dest="tta", action="store_const", const=False)
+    t.add_argument("--momentum", type=float, default=None,
+                   help="for the momentum and nesterov optimizers (default 0.9)")
     t.add_argument("--time-budget", type=float, default=None, metavar="MINUTES",
                    help="stop training when the time is up (the schedule follows it), "
                    "then test")

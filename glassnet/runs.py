@@ -44,20 +44,25 @@ class RunError(ValueError):
 # overrides both.
 DEFAULTS = dict(dataset=None, data_dir=None, download=False, epochs=1, batch_size=64,
                 optimizer="adam", lr=None, weight_decay=0.0, augment=False, val_split=0.0,
-                early_stopping=None, limit_train=0, seed=0, prefetch=0,
+                early_stopping=None, limit_train=0, seed=0, prefetch=0, momentum=None,
                 schedule="constant", label_smoothing=0.0, cutout=0, tta=False,
                 time_budget=None, decay_norm_and_bias=True,
                 init=None, freeze=None, classes=None, per_class=0)
 
+# (parameters, lr, weight decay, momentum) -> optimizer; None means the optimizer's usual
 OPTIMIZERS = {
-    "sgd": lambda p, lr, wd: optim.SGD(p, lr=lr or 0.01, weight_decay=wd),
-    "momentum": lambda p, lr, wd: optim.SGD(p, lr=lr or 0.01, momentum=0.9, weight_decay=wd),
-    "nesterov": lambda p, lr, wd: optim.SGD(p, lr=lr or 0.01, momentum=0.9, nesterov=True,
-                                            weight_decay=wd),
-    "adam": lambda p, lr, wd: optim.Adam(p, lr=lr or 1e-3, weight_decay=wd),
-    "adamw": lambda p, lr, wd: optim.AdamW(p, lr=lr or 1e-3, weight_decay=wd or 1e-2),
-    "rmsprop": lambda p, lr, wd: optim.RMSprop(p, lr=lr or 1e-3, weight_decay=wd),
+    "sgd": lambda p, lr, wd, m: optim.SGD(p, lr=lr or 0.01, weight_decay=wd),
+    "momentum": lambda p, lr, wd, m: optim.SGD(p, lr=lr or 0.01, momentum=0.9 if m is None
+                                               else m, weight_decay=wd),
+    "nesterov": lambda p, lr, wd, m: optim.SGD(p, lr=lr or 0.01, momentum=0.9 if m is None
+                                               else m, nesterov=True, weight_decay=wd),
+    "adam": lambda p, lr, wd, m: optim.Adam(p, lr=lr or 1e-3, weight_decay=wd),
+    "adamw": lambda p, lr, wd, m: optim.AdamW(p, lr=lr or 1e-3, weight_decay=wd or 1e-2),
+    "rmsprop": lambda p, lr, wd, m: optim.RMSprop(p, lr=lr or 1e-3, weight_decay=wd,
+                                                  momentum=m or 0.0),
 }
+AUGMENTS = (False, True, "alternating")
+TTAS = (False, True, "flip", "multicrop")
 
 CHECKPOINT, CONFIG, HISTORY_CSV, HISTORY_JSON, RESULT = (
     "checkpoint.gn", "config.json", "history.csv", "history.json", "result.json")
@@ -97,6 +102,14 @@ def _check_config(c):
               (c["time_budget"] is None or c["time_budget"] > 0,
                f"--time-budget is a positive number of minutes, got {c['time_budget']}"),
               (c["per_class"] >= 0, f"--per-class must be >= 0, got {c['per_class']}"),
+              (c["augment"] in AUGMENTS, f"augment must be one of {AUGMENTS}, got "
+                                         f"{c['augment']!r}"),
+              (c["augment"] != "alternating" or c["dataset"] in ("cifar10", "imagefolder"),
+               "alternating flips are for natural images (cifar10, imagefolder), not "
+               f"{c['dataset']}"),
+              (c["tta"] in TTAS, f"--tta must be one of {TTAS[2:]}, got {c['tta']!r}"),
+              (c["momentum"] is None or 0 <= c["momentum"] < 1,
+               f"--momentum is in [0, 1), got {c['momentum']}"),
               (not c["per_class"] or c["classes"], "--per-class needs --classes (which "
                                                    "classes, in which order)"),
               (c["optimizer"] in OPTIMIZERS, f"unknown optimizer {c['optimizer']!r}; "
@@ -126,7 +139,7 @@ def image_transform(config, task, train, generator=None):
     (not for autoencoders, whose sigmoid output reconstructs [0, 1] pixels)."""
     steps = [T.ToTensor()]
     if train and config["augment"]:
-        steps += augmentations(config["dataset"], generator)
+        steps += augmentations(config["dataset"], generator, config["augment"])
     if task != "autoencoder" and config.get("normalize"):
         steps.append(T.Normalize(*config["normalize"]))
     if train and config.get("cutout"):      # after Normalize: the square becomes mean colour
@@ -134,9 +147,13 @@ def image_transform(config, task, train, generator=None):
     return T.Compose(steps)
 
 
-def augmentations(dataset, generator):
+def augmentations(dataset, generator, kind=True):
     """The notes' augmentation: small shifts, rotations and zooms for digits; flips and
-    padded random crops for natural images (a mirrored digit is not the same digit)."""
+    padded random crops for natural images (a mirrored digit is not the same digit).
+    kind='alternating' (the fast CIFAR recipe): 2-pixel translations here, and flips that
+    alternate per image from epoch to epoch (`data.AlternatingFlips`)."""
+    if kind == "alternating":      # the flips come from data.AlternatingFlips (see Run)
+        return [T.RandomCrop(32, padding=2, generator=generator)]
     if dataset == "cifar10":
         return [T.RandomHorizontalFlip(generator=generator),
                 T.RandomCrop(32, padding=4, generator=generator)]
@@ -224,6 +241,8 @@ class Run:
                                f"validation data from {len(train_set)} samples")
             train_set, self.val_set = data.random_split(
                 train_set, [len(train_set) - n_val, n_val], generator=_generator(c["seed"], 3))
+        if c["augment"] == "alternating":
+            train_set = data.AlternatingFlips(train_set, _generator(c["seed"], 5))
         self.train_set, self.test_set = train_set, test_set
         stateful = self.task == "regression"          # consecutive chunks, in order
         self.train_loader = self._wrap(data.DataLoader(
@@ -234,9 +253,11 @@ class Run:
         self.test_loader = self._wrap(data.DataLoader(
             test_set, batch_size=c["batch_size"] if stateful else 1000))
         self.model = models.get(c["model"], **self._model_kwargs(train_set))
+        if hasattr(self.model, "init_from_data") and not restoring:
+            self.model.init_from_data(self._plain_training_images(5000))
         self.transfer = self._transfer(restoring)
         self.optimizer = OPTIMIZERS[c["optimizer"]](self._param_groups(), c["lr"],
-                                                    c["weight_decay"])
+                                                    c["weight_decay"], c["momentum"])
         self.loss, self.metrics = self._loss_and_metrics()
         self.history = {}
         self.epoch = 0
@@ -259,6 +280,16 @@ class Run:
         if self.task == "classification" and n and n != 10:
             return {"num_classes": n}
         return {}
+
+    def _plain_training_images(self, n):
+        """The first n images of the training data as the network sees them in testing
+        (normalised, not augmented): for models that set weights from data statistics."""
+        base = self.train_set
+        while not hasattr(base, "images") and hasattr(base, "dataset"):
+            base = base.dataset
+        if hasattr(base, "images"):
+            return image_transform(self.config, self.task, train=False)(base.images[:n])
+        return self.train_set.get_batch(np.arange(min(n, len(self.train_set))))[0]
 
     def _transfer(self, restoring):
         """--init (not when restoring a checkpoint, which holds every weight) and --freeze."""
@@ -284,6 +315,11 @@ class Run:
         trainable = [p for p in self.model.parameters() if p.requires_grad]
         if not trainable:
             raise RunError("train: --freeze left no parameter to train")
+        if hasattr(self.model, "param_groups"):     # a model with its own rates per group
+            groups = self.model.param_groups(self.config["lr"], self.config["weight_decay"])
+            groups = [{**g, "params": [p for p in g["params"] if p.requires_grad]}
+                      for g in groups]
+            return [g for g in groups if g["params"]]
         if self.config["decay_norm_and_bias"] or not self.config["weight_decay"]:
             return trainable
         groups = [{"params": [p for p in trainable if p.ndim > 1]},
@@ -393,6 +429,10 @@ class Run:
             callbacks.append(StepSchedule(c["schedule"], c["epochs"] * steps,
                                           budget.seconds if budget else None,
                                           start_step=self.epoch * steps))
+        if hasattr(self.model, "training_callbacks"):     # e.g. cifar-fast's Lookahead
+            callbacks += self.model.training_callbacks(c["epochs"] * len(self.train_loader))
+        if isinstance(self.train_set, data.AlternatingFlips):
+            callbacks.append(_SetEpoch(self.train_set))
         if self.frozen_norms:
             from .transfer import FrozenNormsInEval
             callbacks.append(FrozenNormsInEval(self.frozen_norms))
@@ -466,11 +506,27 @@ class Run:
                 writer.writerow([name] + [int(v) for v in row])
         os.replace(path + ".tmp", path)
 
+    def _tta_outputs(self, x, tta):
+        """Test-time augmentation: the mean output for the image and its mirror image;
+        'multicrop' averages that (weight 1/2) with the same for the image shifted one
+        pixel up-left and one pixel down-right (1/4 each; borders mirrored)."""
+        def flip_mean(v):
+            return (self.model(v)._array + self.model(v.flip(-1))._array) / 2
+
+        out = flip_mean(x)
+        if tta != "multicrop":
+            return out
+        a = x._array
+        padded = np.pad(a, ((0, 0), (0, 0), (1, 1), (1, 1)), mode="reflect")
+        h, w = a.shape[-2:]
+        shifted = [Tensor._make(np.ascontiguousarray(padded[..., r:r + h, q:q + w]), False,
+                                None) for r, q in ((0, 0), (2, 2))]
+        return out / 2 + sum(flip_mean(v) for v in shifted) / 4
+
     @no_grad()
     def outputs(self, loader, limit=None, tta=False):
-        """(outputs, targets) over a loader, in eval mode, as arrays; with `tta`, each
-        output is the mean of the model's outputs for the image and its mirror image
-        (test-time augmentation by horizontal flips)."""
+        """(outputs, targets) over a loader, in eval mode, as arrays; with `tta` (True or
+        'flip', or 'multicrop'), test-time augmented (see _tta_outputs)."""
         was = self.model.training
         self.model.eval()
         if hasattr(self.model, "reset_states"):
@@ -478,10 +534,7 @@ class Run:
         outs, ys, n = [], [], 0
         try:
             for x, y in loader:
-                out = self.model(x)._array
-                if tta:
-                    out = (out + self.model(x.flip(-1))._array) / 2
-                outs.append(out)
+                outs.append(self._tta_outputs(x, tta) if tta else self.model(x)._array)
                 ys.append(y._array)
                 n += len(x)
                 if limit and n >= limit:
@@ -489,6 +542,16 @@ class Run:
         finally:
             self.model.train(was)
         return np.concatenate(outs), np.concatenate(ys)
+
+
+class _SetEpoch(Callback):
+    """Tells a dataset whose samples depend on the epoch (AlternatingFlips) which it is."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def on_epoch_begin(self, trainer, epoch):
+        self.dataset.epoch = epoch
 
 
 class _EpochEnd(Callback):

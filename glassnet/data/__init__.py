@@ -1,7 +1,7 @@
 """Data: datasets (MNIST, Fashion-MNIST, CIFAR-10, image folders, generated sets), their
 download and cache, the registry by name, the DataLoader and the batch transforms."""
 from .dataset import (Dataset, ImageDataset, TensorDataset, Subset, ClassSubset,  # noqa: F401
-                      random_split)
+                      AlternatingFlips, random_split)
 from .loader import DataLoader  # noqa: F401
 from .mnist import MNIST, FashionMNIST, read_idx, DataFormatError  # noqa: F401
 from .cifar import CIFAR10  # noqa: F401

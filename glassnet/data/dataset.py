@@ -211,6 +211,45 @@ class ClassSubset(Subset):
         x, y = batch
         return x, self.lookup[np.asarray(y)]
 
+
+class AlternatingFlips(Dataset):
+    """Horizontal flips without the randomness of each epoch (Jordan, 2024, airbench's
+    "alternating flip"): image i is mirrored in epoch e exactly when e + bit[i] is odd,
+    with bit[i] drawn once from `generator`. Over any two consecutive epochs every image is
+    seen both ways round, where random flips show a quarter of them the same way twice.
+    Wraps a dataset whose samples are (image array (..., H, W), label); the training loop
+    sets `epoch` (the run does it at the start of each epoch)."""
+
+    def __init__(self, dataset, generator=None):
+        self.dataset, self.epoch = dataset, 1
+        self.bits = resolve_generator(generator, "AlternatingFlips").integers(
+            0, 2, len(dataset)).astype(bool)
+        for attribute in ("classes", "num_classes", "input_shape", "mean", "std", "task",
+                          "name", "labels", "targets"):
+            if hasattr(dataset, attribute):
+                setattr(self, attribute, getattr(dataset, attribute))
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def _flipped(self, indices):
+        return self.bits[indices] ^ (self.epoch % 2 == 1)
+
+    def __getitem__(self, index):
+        x, y = self.dataset[index]
+        x = as_array(x)
+        return (np.ascontiguousarray(x[..., ::-1]) if self._flipped(index) else x), y
+
+    def get_batch(self, indices):
+        batch = getattr(self.dataset, "get_batch", lambda i: None)(indices)
+        if batch is None:
+            return None
+        x, y = batch
+        flip = self._flipped(np.asarray(indices))
+        x = np.array(x, copy=True)
+        x[flip] = x[flip][..., ::-1]
+        return x, y
+
 class ConcatDataset(Dataset):
     """Map-style datasets one after the other; `cumulative_sizes[k]` is the number of
     samples in datasets 0..k."""

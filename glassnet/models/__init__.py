@@ -73,6 +73,7 @@ def get(name, **kwargs):
 from . import classic, cnn, sequence, autoencoder  # noqa: E402,F401  (they register themselves)
 from . import cifar_classic  # noqa: E402,F401
 from . import cifar_modern  # noqa: E402,F401
+from . import cifar_fast  # noqa: E402,F401
 from . import imagenet  # noqa: E402,F401  (ImageNet-layout twins, not in the zoo)
 from .classic import Perceptron  # noqa: E402,F401
 from .sequence import SequenceClassifier, SequenceRegressor  # noqa: E402,F401

@@ -127,7 +127,9 @@ def schedule_factor(shape, progress):
     'constant'  1 throughout;
     'cosine'    half a cosine from 1 down to 0 (Loshchilov & Hutter's SGDR, one cycle);
     'onecycle'  Smith's one-cycle as PyTorch's OneCycleLR draws it by default: a cosine
-                rise from 1/25 to 1 over the first 30%, then a cosine fall to 1/25e4.
+                rise from 1/25 to 1 over the first 30%, then a cosine fall to 1/25e4;
+    'triangle'  straight lines from 0.2 up to 1 at 23% and down to 0.07 at the end (the
+                fast CIFAR recipe's, after airbench).
     """
     p = min(max(float(progress), 0.0), 1.0)
     if shape == "constant":
@@ -139,10 +141,14 @@ def schedule_factor(shape, progress):
         if p < rise:
             return start + (1 - start) * 0.5 * (1 - math.cos(math.pi * p / rise))
         return end + (1 - end) * 0.5 * (1 + math.cos(math.pi * (p - rise) / (1 - rise)))
+    if shape == "triangle":
+        start, peak, end = 0.2, 0.23, 0.07
+        return start + (1 - start) * p / peak if p < peak else \
+            1 + (end - 1) * (p - peak) / (1 - peak)
     raise ValueError(f"schedule: unknown shape {shape!r}; use {', '.join(SCHEDULES)}")
 
 
-SCHEDULES = ("constant", "cosine", "onecycle")
+SCHEDULES = ("constant", "cosine", "onecycle", "triangle")
 
 
 class StepSchedule(Callback):
@@ -201,3 +207,55 @@ class TimeBudget(Callback):
             trainer.stop = True
             trainer.stop_reason = (f"the time budget of {self.seconds / 60:g} minutes ran out "
                                    f"in epoch {self.epoch}, step {step}")
+
+
+class Lookahead(Callback):
+    """Lookahead (Zhang, Lucas, Hinton & Ba, 2019, "Lookahead Optimizer: k steps forward, 1
+    step back") as the fast CIFAR recipe uses it: every `every` steps the slow copy of the
+    weights (and of the float buffers, e.g. BatchNorm statistics) moves towards the fast
+    ones, slow = a slow + (1 - a) fast, and the fast weights restart from it (parameters
+    frozen from the start are left alone). The pull-back `a` grows as `alpha * progress^3` over `total_steps`, so early training runs freely
+    and late training averages; at the end the model keeps the slow weights."""
+
+    def __init__(self, total_steps, every=5, alpha=0.95 ** 5):
+        self.total_steps, self.every, self.alpha = max(int(total_steps), 1), every, alpha
+
+    @staticmethod
+    def _tensors(model):
+        """What training changes: the learning parameters and the float buffers."""
+        return [p for p in model.parameters() if p.requires_grad] + \
+            [b for b in model.buffers() if b._array.dtype.kind == "f"]
+
+    def on_train_begin(self, trainer):
+        self.step = 0
+        self.tensors = self._tensors(trainer.model)   # fixed now: a later freeze keeps order
+        self.slow = [t._array.copy() for t in self.tensors]
+
+    def on_batch_end(self, trainer, step, logs):
+        self.step += 1
+        if self.step % self.every == 0:
+            self._pull(trainer.model, self.alpha * min(self.step / self.total_steps, 1) ** 3)
+
+    def on_train_end(self, trainer):
+        self._pull(trainer.model, 1.0)
+
+    def _pull(self, model, a):
+        for slow, t in zip(self.slow, self.tensors):
+            fast = t._array
+            slow *= a
+            slow += (1 - a) * fast
+            fast[...] = slow
+
+
+class FreezeAfter(Callback):
+    """Stop training `parameters` after `epochs` epochs (their gradient is dropped, so the
+    optimizer leaves them alone from then on)."""
+
+    def __init__(self, parameters, epochs):
+        self.parameters, self.epochs = list(parameters), int(epochs)
+
+    def on_epoch_begin(self, trainer, epoch):
+        if epoch > self.epochs:
+            for p in self.parameters:
+                p.requires_grad_(False)
+                p.grad = None

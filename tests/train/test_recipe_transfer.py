@@ -199,7 +199,7 @@ def test_run_reports_each_class_and_writes_a_named_confusion_matrix(cifar, tmp_p
     for name, row in zip(CLASSES, matrix):
         assert row[CLASSES.index(name)] / 2 == pytest.approx(result["per_class_accuracy"][name])
     config = json.load(open(out / "config.json"))
-    assert (config["tta"], config["cutout"], config["label_smoothing"]) == (True, 8, 0.1)
+    assert (config["tta"], config["cutout"], config["label_smoothing"]) == ("flip", 8, 0.1)
     assert (out / "misclassified.png").exists() == (result["test_accuracy"] < 1)
 
 
