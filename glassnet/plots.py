@@ -23,6 +23,19 @@ def _save(fig, path):
     return path
 
 
+def _grid(count, max_cols, cell):
+    """A figure of `count` image cells, at most `max_cols` to a row, each `cell` (width,
+    height) inches, axes off; returns (figure, the first `count` axes)."""
+    plt = _pyplot()
+    cols = max(min(count, max_cols), 1)
+    rows = max(int(np.ceil(count / cols)), 1)
+    fig, axes = plt.subplots(rows, cols, figsize=(cell[0] * cols, cell[1] * rows + 0.4),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    return fig, list(axes.flat)[:count]
+
+
 def training_curves(history, path, title=""):
     """Loss and, when logged, accuracy per epoch for training and validation — the
     notes' early-stopping picture: the best validation epoch is marked."""
@@ -72,17 +85,9 @@ def confusion_matrix(matrix, classes, path, title="confusion matrix (test set)")
 def filters(weight, path, title="first-layer filters"):
     """A conv layer's kernels (O, C, kh, kw) as a grid of small images (channels averaged,
     or shown in colour when there are three)."""
-    plt = _pyplot()
     w = np.asarray(weight, dtype=np.float64)
-    count = w.shape[0]
-    cols = int(np.ceil(np.sqrt(count)))
-    rows = int(np.ceil(count / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.2 * rows + 0.4), squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if k >= count:
-            continue
-        kernel = w[k]
+    fig, cells = _grid(w.shape[0], int(np.ceil(np.sqrt(w.shape[0]))), (1.2, 1.2))
+    for ax, kernel in zip(cells, w):
         if kernel.shape[0] == 3:
             lo, hi = kernel.min(), kernel.max()
             ax.imshow(((kernel - lo) / (hi - lo + 1e-12)).transpose(1, 2, 0))
@@ -96,17 +101,9 @@ def misclassified(images, true_labels, predicted_labels, path,
                   title="misclassified test images: true -> predicted"):
     """A grid of images (N, C, H, W) with values in [0, 1] (C = 1 or 3), each captioned
     with its true and predicted class."""
-    plt = _pyplot()
     images = np.clip(np.asarray(images, dtype=np.float64), 0, 1)
-    count = len(images)
-    cols = min(count, 8) or 1
-    rows = max(int(np.ceil(count / cols)), 1)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.5 * cols, 1.7 * rows + 0.4), squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if k >= count:
-            continue
-        image = images[k]
+    fig, cells = _grid(len(images), 8, (1.5, 1.7))
+    for k, (ax, image) in enumerate(zip(cells, images)):
         if image.shape[0] == 3:
             ax.imshow(image.transpose(1, 2, 0), interpolation="nearest")
         else:

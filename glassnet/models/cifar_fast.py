@@ -9,7 +9,7 @@ reach 94% in about ten epochs:
   eigenvectors of the training images' 2x2-patch covariance, scaled by 1/sqrt(eigenvalue)
   (and their negatives, so that a ReLU-like unit passes both signs): its outputs are
   decorrelated, unit-variance patch features from the first step on. It is set from the
-  data (`init_whitening`), never trained, and only its bias learns for a few epochs;
+  data (`init_from_data`), never trained, and only its bias learns for a few epochs;
 - **identity initialisation**: each 3x3 convolution starts with as many filters as it has
   input channels set to the identity (a Dirac kernel), so the untrained net passes its
   input through, like a residual net without the shortcut arithmetic;
@@ -18,9 +18,9 @@ reach 94% in about ten epochs:
   times smaller), and updates its running statistics with momentum 0.4;
 - **GELU** activations, **max pooling** after the first convolution of each block, a global
   max pool and a bias-free linear head whose logits are scaled by 1/9;
-- and in the recipe (`glassnet.fast_recipe`): label smoothing 0.2, Nesterov SGD with a
-  triangular schedule, Lookahead, derandomised alternating flips, 2-pixel translations,
-  and multi-crop test-time augmentation.
+- and in the recipe (`FAST_DEFAULTS` and the model's hooks below): label smoothing 0.2,
+  Nesterov SGD with a triangular schedule, Lookahead, derandomised alternating flips,
+  2-pixel translations, and multi-crop test-time augmentation.
 
 Layer names follow the structure (`whiten`, `block1.conv1`, `block1.norm1`, ..., `head`).
 """
@@ -116,9 +116,11 @@ class FastNet(nn.Module):
                 {"params": shifts, "lr": lr * bias_scale,
                  "weight_decay": weight_decay / bias_scale}]
 
-    def training_callbacks(self, total_steps, whiten_bias_epochs=3):
-        """Lookahead over the whole run; the whitening bias learns for the first epochs."""
-        return [FreezeAfter([self.whiten.bias], whiten_bias_epochs), Lookahead(total_steps)]
+    def training_callbacks(self, total_steps, time_budget=None, whiten_bias_epochs=3):
+        """Lookahead over the whole run (its steps, or its time budget in seconds when that
+        ends first); the whitening bias learns for the first epochs."""
+        return [FreezeAfter([self.whiten.bias], whiten_bias_epochs),
+                Lookahead(total_steps, time_budget=time_budget)]
 
 
 def whitening_filters(images, eps=5e-4, size=2):

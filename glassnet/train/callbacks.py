@@ -151,33 +151,47 @@ def schedule_factor(shape, progress):
 SCHEDULES = ("constant", "cosine", "onecycle", "triangle")
 
 
-class StepSchedule(Callback):
-    """Set every group's lr to its peak (the lr the optimizer was built with) times
-    `schedule_factor(shape, progress)` before each step, where progress counts steps out of
-    `total_steps` — or, with `time_budget` seconds, whichever of steps or time is further
-    along, so that a run cut short by its budget still ends with the rate annealed.
-    `start_step` is the number of steps already taken (a resumed run)."""
+class _Progress(Callback):
+    """How far training is, from 0 to 1: steps taken out of `total_steps` — or, with
+    `time_budget` seconds, whichever of steps or time is further along, so that a run cut
+    short by its budget still reaches the end of its schedule. `start_step` is the number
+    of steps already taken (a resumed run)."""
 
-    def __init__(self, shape, total_steps, time_budget=None, start_step=0):
-        schedule_factor(shape, 0.0)            # an unknown shape fails here, not mid-run
-        self.shape, self.total_steps = shape, max(int(total_steps), 1)
-        self.time_budget, self.step = time_budget, int(start_step)
+    def __init__(self, total_steps, time_budget=None, start_step=0):
+        self.total_steps, self.time_budget = max(int(total_steps), 1), time_budget
+        self.step = int(start_step)
 
     def on_train_begin(self, trainer):
-        for group in trainer.optimizer.param_groups:
-            group.setdefault("peak_lr", group["lr"])
         self.started = time.perf_counter()
-        self._apply(trainer)
 
     def on_batch_end(self, trainer, step, logs):
         self.step += 1
-        self._apply(trainer)
 
     def progress(self):
         p = self.step / self.total_steps
         if self.time_budget:
             p = max(p, (time.perf_counter() - self.started) / self.time_budget)
-        return p
+        return min(p, 1.0)
+
+
+class StepSchedule(_Progress):
+    """Set every group's lr to its peak (the lr the optimizer was built with) times
+    `schedule_factor(shape, progress)` before each step (progress: see _Progress)."""
+
+    def __init__(self, shape, total_steps, time_budget=None, start_step=0):
+        schedule_factor(shape, 0.0)            # an unknown shape fails here, not mid-run
+        super().__init__(total_steps, time_budget, start_step)
+        self.shape = shape
+
+    def on_train_begin(self, trainer):
+        super().on_train_begin(trainer)
+        for group in trainer.optimizer.param_groups:
+            group.setdefault("peak_lr", group["lr"])
+        self._apply(trainer)
+
+    def on_batch_end(self, trainer, step, logs):
+        super().on_batch_end(trainer, step, logs)
+        self._apply(trainer)
 
     def _apply(self, trainer):
         factor = schedule_factor(self.shape, self.progress())
@@ -209,16 +223,19 @@ class TimeBudget(Callback):
                                    f"in epoch {self.epoch}, step {step}")
 
 
-class Lookahead(Callback):
+class Lookahead(_Progress):
     """Lookahead (Zhang, Lucas, Hinton & Ba, 2019, "Lookahead Optimizer: k steps forward, 1
     step back") as the fast CIFAR recipe uses it: every `every` steps the slow copy of the
     weights (and of the float buffers, e.g. BatchNorm statistics) moves towards the fast
     ones, slow = a slow + (1 - a) fast, and the fast weights restart from it (parameters
-    frozen from the start are left alone). The pull-back `a` grows as `alpha * progress^3` over `total_steps`, so early training runs freely
-    and late training averages; at the end the model keeps the slow weights."""
+    frozen from the start are left alone). The pull-back `a` grows as `alpha *
+    progress^3` (progress: see _Progress, over `total_steps` or a time budget), so early
+    training runs freely and late training averages; at the end the model keeps the slow
+    weights."""
 
-    def __init__(self, total_steps, every=5, alpha=0.95 ** 5):
-        self.total_steps, self.every, self.alpha = max(int(total_steps), 1), every, alpha
+    def __init__(self, total_steps, every=5, alpha=0.95 ** 5, time_budget=None):
+        super().__init__(total_steps, time_budget)
+        self.every, self.alpha = every, alpha
 
     @staticmethod
     def _tensors(model):
@@ -227,14 +244,14 @@ class Lookahead(Callback):
             [b for b in model.buffers() if b._array.dtype.kind == "f"]
 
     def on_train_begin(self, trainer):
-        self.step = 0
+        super().on_train_begin(trainer)
         self.tensors = self._tensors(trainer.model)   # fixed now: a later freeze keeps order
         self.slow = [t._array.copy() for t in self.tensors]
 
     def on_batch_end(self, trainer, step, logs):
-        self.step += 1
+        super().on_batch_end(trainer, step, logs)
         if self.step % self.every == 0:
-            self._pull(trainer.model, self.alpha * min(self.step / self.total_steps, 1) ** 3)
+            self._pull(trainer.model, self.alpha * self.progress() ** 3)
 
     def on_train_end(self, trainer):
         self._pull(trainer.model, 1.0)

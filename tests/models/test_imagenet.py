@@ -14,6 +14,7 @@ from glassnet import models
 from glassnet.models import imagenet
 from glassnet.models.cifar_classic import ResNet
 from glassnet._kernels.workspace import WORKSPACE
+from models.test_cifar_classic import TorchBlock
 
 torch.set_num_threads(2)
 
@@ -29,22 +30,9 @@ def _release_workspace():
 
 # ---- torch twins with torchvision's names --------------------------------------------
 
-class TBasicBlock(tnn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = tnn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = tnn.BatchNorm2d(cout)
-        self.relu = tnn.ReLU()
-        self.conv2 = tnn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = tnn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = tnn.Sequential(tnn.Conv2d(cin, cout, 1, stride, bias=False),
-                                             tnn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        skip = x if self.downsample is None else self.downsample(x)
-        return self.relu(self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x))))) + skip)
+def TBasicBlock(cin, cout, stride):
+    """torchvision's BasicBlock: the CIFAR tests' twin with projection shortcuts (option B)."""
+    return TorchBlock(cin, cout, stride, "B")
 
 
 class TResNet(tnn.Module):
