@@ -117,8 +117,8 @@ def setup(name, batch_size, batches, seed=0):
     gn.manual_seed(seed)
     model = models.get(name)
     model.train()
-    optimizer = gn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True,
-                             weight_decay=5e-4)
+    trainable = [p for p in model.parameters() if p.requires_grad]  # cifar-fast freezes one
+    optimizer = gn.optim.SGD(trainable, lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
     _, input_size = models.describe(name)
     rng = np.random.default_rng(seed)
     data = [(gn.from_numpy(rng.standard_normal((batch_size, *input_size), np.float32)),

@@ -31,9 +31,9 @@ from .windows import _CORES, _MIN_PART_BYTES, _PARTS_PER_CORE, in_parts
 __all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias_relu",
            "dense_order", "relu_backward", "rows", "bn_stats", "bn_apply", "bn_backward", "adam",
            "like_planes", "max_pool", "max_pool_backward", "direct", "padded", "pack_weight",
-           "conv_direct", "conv_weight_grad"]
+           "conv_direct", "conv_weight_grad", "gelu"]
 
-_VERSION = 9
+_VERSION = 10
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
@@ -55,6 +55,7 @@ _DIRECT_SIGNATURES = {   # float32 only (native_conv.h)
     "conv_direct_f32": [_P] + [_I] * 4 + [_P, _P] + [_I] * 5 + [_P, _I, _I],
     "conv_weight_grad_f32": [_P, _I, _I, _P] + [_I] * 6 + [_P, _I, _I],
     "max_pool2x2_f32": [_P] + [_I] * 6 + [_P, _P, _I, _I] + [_I] * 4,
+    "gelu_f32": [_P, _P, _P, _P, ctypes.c_float, _I, _I],          # native_gelu.h
 }
 
 
@@ -257,6 +258,21 @@ def relu_backward(dy, y):
     args = (dy.ctypes.data, y.ctypes.data, dx.ctypes.data)
     in_parts(lambda part: fn(*args, part[0], part[1]), _split(y.size, 1, y.nbytes * 3))
     return dx
+
+
+def gelu(x, with_slope, coefficients, z_max):
+    """GELU of float32 x in one pass (native_gelu.h; AVX2+FMA, see DIRECT): y = x Phi(x)
+    and, if `with_slope`, dy/dx, both laid out as x (copied to C order first unless it is
+    dense in some axis order). `coefficients`: the erfc fit P, constant term first."""
+    if dense_order(x) is None:
+        x = np.ascontiguousarray(x)
+    y = np.empty_like(x)
+    slope = np.empty_like(x) if with_slope else None
+    coef = np.asarray(coefficients, np.float32)
+    args = (x.ctypes.data, y.ctypes.data, _ptr(slope), coef.ctypes.data, z_max)
+    in_parts(lambda part: LIB.gelu_f32(*args, part[0], part[1]),
+             _split(x.size, 1, x.nbytes * 3))
+    return y, slope
 
 
 def rows(x):

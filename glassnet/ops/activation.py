@@ -194,6 +194,11 @@ class GELU(_SlopeFromForward):
         return self.tanh_form(x) if approximate == "tanh" else self.exact(x)
 
     def exact(self, x):
+        if native.DIRECT and x.dtype == np.float32 and x.size:   # one compiled pass
+            z_max, coefficients = _ERFC_FIT[x.dtype]
+            y, slope = native.gelu(x, self.needs_input_grad[0], coefficients, z_max)
+            self.keep(slope)
+            return y
         cdf = _normal_cdf(x)
         if self.needs_input_grad[0]:  # y = x Phi(x): dy/dx = Phi(x) + x phi(x)
             xc = np.clip(x, x.dtype.type(-40), x.dtype.type(40))  # phi(40) underflows to 0

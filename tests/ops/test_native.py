@@ -324,3 +324,57 @@ def test_compiled_batch_norm_is_accurate_and_keeps_the_layout(layout, monkeypatc
     gx_mean = (g * x_hat).mean(axis=(0, 2, 3), keepdims=True)
     dx = (g - g_mean - x_hat * gx_mean) / np.sqrt(var + 1e-5)
     np.testing.assert_allclose(t.grad.numpy(), dx, atol=2e-3)
+
+
+@pytest.mark.skipif(not native.DIRECT, reason="no AVX2 on this CPU")
+@pytest.mark.parametrize("layout", ["c", "cnhw", "strided"])
+def test_compiled_gelu_matches_float64_and_the_numpy_path(monkeypatch, layout):
+    """The one-pass float32 GELU (native_gelu.h) against the float64 NumPy formula: values
+    to float32 rounding where y is a normal float (the far left tail included, where
+    erfc is tiny), slopes to 1e-6 of their terms' size, the same zeros, infinities and
+    NaNs as the NumPy path; every layout, and a length that is not a multiple of 8."""
+    calls = []
+    fast = native.LIB.gelu_f32
+    monkeypatch.setattr(native.LIB, "gelu_f32", lambda *a: calls.append(1) or fast(*a))
+    v = np.linspace(-15, 12, 3 * 5 * 7 * 11 * 13 - 27, dtype=np.float32)
+    specials = np.array([0, -0.0, 1e-30, -1e-30, 1e30, -1e30, np.inf, -np.inf, np.nan,
+                         1e-45, -1e-45, -0.7517916, 5, -5, 9, -9, 13.5, -13.5, 14.9, -14.9,
+                         20, -20, -40, -41, 39, 100, -100], np.float32)
+    flat = np.concatenate([v, specials])
+    x = {"c": flat.reshape(3, 5, 7, 11, 13),
+         "cnhw": np.ascontiguousarray(flat.reshape(3, 5, 7, 143).transpose(1, 0, 2, 3))
+         .transpose(1, 0, 2, 3),
+         "strided": np.repeat(flat, 2)[::2].reshape(3, 5, 7, 11, 13)}[layout]
+
+    def gelu(a, grad=True):
+        t = gn.from_numpy(a.copy()).requires_grad_(grad)      # float64 stays float64
+        y = gn.gelu(t)
+        if not grad:
+            return y.numpy(), None
+        y.backward(gn.ones_like(y))
+        return y.detach().numpy(), t.grad.numpy()
+
+    with np.errstate(invalid="ignore"):
+        y, slope = gelu(x)
+        y_only, _ = gelu(x, grad=False)
+        assert len(calls) == 2
+        monkeypatch.setattr(native, "DIRECT", False)
+        y_np, slope_np = gelu(x)
+        y64, slope64 = gelu(x.astype(np.float64))
+    assert y.shape == x.shape and slope.shape == x.shape
+    np.testing.assert_array_equal(y, y_only)
+    for a, b in ((y, y_np), (slope, slope_np)):
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_array_equal(a[~np.isnan(a)] == 0, b[~np.isnan(b)] == 0)
+        np.testing.assert_array_equal(np.isinf(a), np.isinf(b))
+    x64 = x.astype(np.float64)
+    finite = np.isfinite(y64) & (np.abs(y64) > np.finfo(np.float32).tiny)
+    np.testing.assert_allclose(y[finite], y64[finite], rtol=2e-5)
+    small = finite & (np.abs(x64) < 6)         # in float32 the rounding of x / sqrt 2 alone
+    np.testing.assert_allclose(y[small], y64[small], rtol=4e-6)   # moves e^-z^2 by 2e-6 at z 4
+    error, numpy_error = (np.abs(a[finite] - y64[finite]) / np.abs(y64[finite]) for a in (y, y_np))
+    assert error.max() <= 1.1 * numpy_error.max()
+    ok = np.isfinite(slope64)
+    x64 = x64[ok]
+    size = 1 + np.abs(x64) * np.exp(-np.minimum(x64 * x64, 1e4) / 2)  # |Phi| + |x phi|, roughly
+    assert np.all(np.abs(slope[ok] - slope64[ok]) <= 1e-6 * size)
