@@ -2,6 +2,8 @@
 float64 finite differences, the error messages, and the scratch-buffer workspace."""
 import math
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -187,6 +189,32 @@ def test_workspace_reuses_and_refuses_views():
     ws.give(a[:2])                        # a view does not own its memory
     ws.give(np.empty((1 << 19,), np.float32))   # 2 MiB: over the limit
     assert ws.nbytes == 0
+
+
+def test_workspace_drops_the_least_recently_given_shapes_to_make_room():
+    ws = Workspace(max_bytes=10 << 10)
+    old, mid = np.empty(1 << 10, np.float32), np.empty(1 << 9, np.float32)   # 4 and 2 KiB
+    ws.give(old)
+    ws.give(mid)
+    ws.give(np.empty(1 << 9, np.float32))       # a second 2 KiB one: 8 KiB kept
+    assert ws.nbytes == 8 << 10
+    new = np.empty((2, 1 << 9), np.float32)     # 4 KiB of a new shape: the oldest goes
+    ws.give(new)
+    assert ws.nbytes == 8 << 10
+    assert ws.take((1 << 10,), np.float32) is not old
+    assert ws.take((2, 1 << 9), np.float32) is new
+    assert ws.take((1 << 9,), np.float32) is not None and ws.nbytes == 2 << 10
+    ws.give(mid)                                # still kept: given twice is kept once
+    assert ws.nbytes == 2 << 10
+    ws.give(np.empty(9 << 8, np.float32))       # 9 KiB: everything else makes room
+    assert ws.nbytes == 9 << 10
+    assert ws.take((1 << 9,), np.float32) is not mid
+
+
+def test_the_default_workspace_limit_follows_the_machine():
+    from glassnet._kernels.workspace import default_max_bytes
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert Workspace().max_bytes == default_max_bytes() == max(256 << 20, total // 8)
 
 
 @pytest.mark.parametrize("call,error,match", [
