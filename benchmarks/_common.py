@@ -9,11 +9,15 @@ import time
 
 THREADS = 2
 
-# Both frameworks keep idle worker threads spinning after each call (PyTorch's OpenMP
-# pool; NumPy's OpenBLAS pool, for ~2^28 cycles by default). On two cores, alternating
-# calls would then run each framework against the other's spinning threads: measured
-# here, that slowed both by 40-60%. Idle threads that sleep at once measure each
-# framework as it runs alone. The caller's own settings win.
+# For benchmarks that run both frameworks in ONE process (the in-process modes): both
+# keep idle worker threads spinning after each call (PyTorch's OpenMP pool; NumPy's
+# OpenBLAS pool, for ~2^28 cycles by default). On two cores, alternating calls would then
+# run each framework against the other's spinning threads: measured here, that slowed
+# both by 40-60%. Idle threads that sleep at once keep the two apart -- but that is not
+# how anybody runs PyTorch (its small parallel regions get slower), so the headline
+# comparisons run each framework in a process of its own with USER_ENV, the environment
+# as the user had it before the settings below. The caller's own settings win.
+USER_ENV = dict(os.environ)
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", str(THREADS))
@@ -71,103 +75,3 @@ def sgemm_gflops(n=2048, repeat=5):
     np.matmul(a, b, out=out)                  # first call starts OpenBLAS's threads
     times = [seconds(lambda: np.matmul(a, b, out=out)) for _ in range(repeat)]
     return 2 * n ** 3 / float(np.median(times)) / 1e9
-
-
-# ----------------------------------------------------------------- models for both frameworks
-def lstm_classifier(nn, input_size=28, hidden_size=64, num_classes=10):
-    """The LSTM MNIST classifier, written once for both frameworks (`nn` is glassnet.nn or
-    torch.nn): each image row is one time step, the last step's output goes to a Linear."""
-    class LSTMClassifier(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
-            self.fc = nn.Linear(hidden_size, num_classes)
-
-        def forward(self, x):
-            out, _ = self.lstm(x.reshape(x.shape[0], -1, input_size))
-            return self.fc(out[:, -1])
-    return LSTMClassifier()
-
-
-def _conv_args(m):
-    return dict(in_channels=m.in_channels, out_channels=m.out_channels,
-                kernel_size=m.kernel_size, stride=m.stride, padding=m.padding,
-                dilation=m.dilation, groups=m.groups, bias=m.bias is not None)
-
-
-# glassnet layer class name -> the torch layer with the same configuration
-_TORCH_LAYERS = {
-    "Linear": lambda tnn, m: tnn.Linear(m.in_features, m.out_features, m.bias is not None),
-    "Conv1d": lambda tnn, m: tnn.Conv1d(**_conv_args(m)),
-    "Conv2d": lambda tnn, m: tnn.Conv2d(**_conv_args(m)),
-    "MaxPool2d": lambda tnn, m: tnn.MaxPool2d(m.kernel_size, m.stride, m.padding, m.dilation,
-                                              ceil_mode=m.ceil_mode),
-    "AvgPool2d": lambda tnn, m: tnn.AvgPool2d(m.kernel_size, m.stride, m.padding, m.ceil_mode,
-                                              m.count_include_pad, m.divisor_override),
-    "Flatten": lambda tnn, m: tnn.Flatten(m.start_dim, m.end_dim),
-    "Dropout": lambda tnn, m: tnn.Dropout(m.p),
-    "LSTM": lambda tnn, m: tnn.LSTM(m.input_size, m.hidden_size, m.num_layers,
-                                    batch_first=m.batch_first),
-}
-_PARAMETERLESS = {"ReLU", "Tanh", "Sigmoid", "Identity"}
-
-
-def torch_mirror(model, torch):
-    """The torch module with the same layers as a glassnet Sequential (nested Sequentials
-    included). Raises TypeError on any other kind of module."""
-    kind = type(model).__name__
-    if kind == "Sequential":
-        return torch.nn.Sequential(*(torch_mirror(c, torch) for c in model.children()))
-    if kind in _TORCH_LAYERS:
-        return _TORCH_LAYERS[kind](torch.nn, model)
-    if kind in _PARAMETERLESS:
-        return getattr(torch.nn, kind)()
-    raise TypeError(f"torch_mirror: no torch counterpart known for {kind}")
-
-
-def copy_weights(gn_model, torch_model, torch):
-    """Copy glassnet's state_dict arrays into the torch module: by name where the two
-    name sets agree, else in order (each pair must have the same shape)."""
-    source, target = gn_model.state_dict(), torch_model.state_dict()
-    pairs = (zip(source, source) if list(source) == list(target)
-             else zip(source, target))
-    if len(source) != len(target):
-        raise ValueError(f"copy_weights: glassnet has {len(source)} arrays, torch "
-                         f"{len(target)}: {list(source)} vs {list(target)}")
-    new = {}
-    for src, dst in pairs:
-        array = np.asarray(source[src].detach().numpy())
-        if array.shape != tuple(target[dst].shape):
-            raise ValueError(f"copy_weights: {src} {array.shape} does not fit torch's "
-                             f"{dst} {tuple(target[dst].shape)}")
-        new[dst] = torch.from_numpy(array.copy())
-    torch_model.load_state_dict(new)
-
-
-def forward_flops(model, x):
-    """FLOPs (2 per multiply-add) of one forward pass of a glassnet model on x, counting
-    the GEMM-shaped layers: Linear, Conv, LSTM (its input and recurrent products)."""
-    total = [0]
-
-    def count(module, args, output):
-        kind = type(module).__name__
-        if kind == "Linear":
-            total[0] += 2 * output.numel() * module.in_features
-        elif kind.startswith("Conv"):
-            total[0] += (2 * output.numel() * module.in_channels // module.groups
-                         * int(np.prod(module.kernel_size)))
-        elif kind == "LSTM":
-            shape = args[0].shape
-            tokens = shape[0] * shape[1] if len(shape) == 3 else shape[0]
-            h, dirs = module.hidden_size, 2 if getattr(module, "bidirectional", False) else 1
-            for layer in range(module.num_layers):
-                inputs = module.input_size if layer == 0 else h * dirs
-                total[0] += 2 * tokens * dirs * 4 * h * (inputs + h)
-
-    handles = [m.register_forward_hook(count) for _, m in model.named_modules()]
-    try:
-        model(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return total[0]

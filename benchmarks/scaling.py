@@ -30,7 +30,8 @@ import sys
 import time
 import tracemalloc
 
-from _common import THREADS, load_report, lstm_classifier, seconds, thread_report  # first
+from _common import THREADS, load_report, seconds, thread_report  # first
+from workloads import lstm_classifier
 
 import numpy as np
 

@@ -1,61 +1,62 @@
-"""glassnet vs PyTorch on whole networks: training and inference throughput in one process.
+"""glassnet vs PyTorch on whole networks, each framework run as its users run it.
 
-    python benchmarks/vs_torch.py [--workloads mlp,cnn] [--rounds 5] [--quick] [--json]
+    python benchmarks/vs_torch.py [--workloads mlp,cnn,...] [--rounds 5] [--quick] [--json]
+                                  [--in-process]
 
-Each workload builds one network of the zoo (`glassnet.models.get`) and the same network
-in PyTorch, with glassnet's initial weights copied in. Before timing, both compute the
-loss on the same batch (dropout off), and for training workloads the gradients and the
-loss after one Adam step: they must agree to rtol 1e-3, or the workload is reported as
-an error instead of timed. Then the frameworks take turns, round after round, each
-running the same number of steps per round (fixed for the run, chosen from the warm-up
-steps so that a round lasts about 0.5 s): a training step is forward, cross-entropy,
-backward and an Adam step (lr 1e-3, batch 64); an inference step is a forward pass of
-1000 images in eval mode without recording a graph. Reported per framework: the median
-images/s over the rounds and its [min, max]; the ratio glassnet / torch of the medians
-(> 1: glassnet faster); glassnet's achieved GFLOP/s, from the Linear/Conv/LSTM products
-counted analytically (2 FLOPs per multiply-add, a training step 3x the forward), beside
-the machine's float32 GEMM rate measured with NumPy (2048^3, median of 5, before
-and after the workloads, the higher kept). Both frameworks use 2 threads.
+For each workload the network is built in both frameworks (glassnet's zoo model; in
+PyTorch the same layers, or the family's twin from benchmarks/torch_twins.py), with
+glassnet's initial weights copied into torch's. First, in this process, both compute the
+loss on the same batch (eval mode), the gradients, and the loss after one Adam step: they
+must agree to rtol 1e-3, or the workload is reported as an error instead of timed.
+
+Then, by default, every measurement is a fresh process of its own (benchmarks/_worker.py):
+the weights and the batch go through files in a temporary directory; each process imports
+only its framework -- glassnet before NumPy, as the README says; torch as installed -- in
+the environment the user started this script with (no thread, OpenMP or BLAS setting
+changed: each framework at its own defaults), reports its own loss on the batch (the two
+must agree), runs 2 untimed steps, then times steps for ~2 s. The frameworks alternate,
+round after round, the order flipping every round. A training step is forward,
+cross-entropy, backward and an Adam step (lr 1e-3); an inference step is a forward pass
+in eval mode without a graph.
+
+--in-process is the older mode, for quick A/B work only: both frameworks in this one
+process, taking turns of ~0.5 s, with OMP_WAIT_POLICY=PASSIVE and
+OPENBLAS_THREAD_TIMEOUT=4 set for both (benchmarks/_common.py) so that neither runs
+against the other's spinning threads. Its ratios are not the headline: that setting
+slows PyTorch's small parallel regions, and nobody runs PyTorch that way.
+
+Reported per framework: the median images/s over the rounds and its [min, max]; the ratio
+glassnet / torch of the medians (> 1: glassnet faster); achieved GFLOP/s, from the
+Linear/Conv/LSTM products counted analytically (2 FLOPs per multiply-add, a training step
+3x the forward), beside the machine's float32 GEMM rate measured with NumPy (2048^3,
+median of 5, before and after the workloads, the higher kept).
 
 With --json the last line of stdout is one JSON object:
-{"sgemm_gflops", "threads", "rounds", "workloads": {name: {"glassnet", "torch", "ratio",
-"gflops", "glassnet_spread", "torch_spread", ...}}, "skipped": {name: reason}}.
+{"mode", "sgemm_gflops", "threads", "rounds", "workloads": {name: {"glassnet", "torch",
+"ratio", "gflops", "torch_gflops", "glassnet_spread", "torch_spread", ...}},
+"skipped": {name: reason}}.
 """
 import argparse
 import json
+import os
+import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
 
-from _common import (THREADS, alternate, copy_weights, forward_flops,  # first: threads
-                     load_report, lstm_classifier, seconds, sgemm_gflops, thread_report,
-                     torch_mirror)
+from _common import (ROOT, THREADS, USER_ENV, alternate, load_report,  # first: threads
+                     seconds, sgemm_gflops, thread_report)
 
 import numpy as np
 import torch
 
 import glassnet as gn
 import glassnet.nn.functional as F
-from glassnet import models
+from workloads import WORKLOADS, build, forward_flops, layer_spec, make_batch
 
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker.py")
 RTOL = 1e-3
 
 
-@dataclass(frozen=True)
-class Workload:
-    model: str          # name in glassnet.models
-    train: bool
-    batch: int
-    input_size: tuple = (1, 28, 28)
-
-
-WORKLOADS = {
-    "mlp": Workload("mlp", True, 64),
-    "cnn": Workload("cnn-mnist", True, 64),
-    "cnn-deep": Workload("cnn-mnist-deep", True, 64),
-    "lstm": Workload("lstm-mnist", True, 64, (28, 28)),
-    "cnn-infer": Workload("cnn-mnist", False, 1000),
-    "mlp-infer": Workload("mlp", False, 1000),
-}
 ROUND_SECONDS = 0.5     # a round's length per framework, at the geometric mean of their speeds
 
 
@@ -69,30 +70,38 @@ def skip_reason(workload):
     return None
 
 
-def build(workload):
-    """(glassnet model, torch model with the same weights), both in train mode."""
+def build_pair(workload):
+    """(glassnet model, torch model with the same weights, the torch side's layer_spec or
+    None, [(glassnet name, torch name)] of the copied arrays), both in train mode."""
     gn.manual_seed(0)
-    if workload.model in models.names():
-        gn_model = models.get(workload.model)
-    elif workload.model == "lstm-mnist":
-        gn_model = lstm_classifier(gn.nn)
-    else:
-        raise KeyError(f"no model {workload.model!r} in glassnet.models")
+    gn_model = build(workload, gn.nn, "glassnet")
     try:
-        torch_model = torch_mirror(gn_model, torch)
-    except TypeError:
-        if workload.model != "lstm-mnist":
-            raise
-        torch_model = lstm_classifier(torch.nn)  # a zoo LSTM model of its own class
-    copy_weights(gn_model, torch_model, torch)
-    return gn_model, torch_model
+        spec = layer_spec(gn_model)
+    except TypeError:                      # not a Sequential of known layers: a twin
+        spec = None
+    torch_model = build(workload, torch.nn, "torch", spec)
+    names = copy_weights(gn_model, torch_model)
+    return gn_model, torch_model, spec, names
 
 
-def make_batch(workload, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0, 1, (workload.batch, *workload.input_size)).astype(np.float32)
-    y = rng.integers(0, 10, workload.batch)
-    return x, y
+def copy_weights(gn_model, torch_model):
+    """Copy glassnet's state_dict arrays into the torch module: by name where the two
+    name sets agree, else in order (each pair must have the same shape). Returns the
+    (glassnet name, torch name) pairs."""
+    source, target = gn_model.state_dict(), torch_model.state_dict()
+    if len(source) != len(target):
+        raise ValueError(f"copy_weights: glassnet has {len(source)} arrays, torch "
+                         f"{len(target)}: {list(source)} vs {list(target)}")
+    pairs = list(zip(source, source if list(source) == list(target) else target))
+    new = {}
+    for src, dst in pairs:
+        array = np.asarray(source[src].detach().numpy())
+        if array.shape != tuple(target[dst].shape):
+            raise ValueError(f"copy_weights: {src} {array.shape} does not fit torch's "
+                             f"{dst} {tuple(target[dst].shape)}")
+        new[dst] = torch.from_numpy(array.copy())
+    torch_model.load_state_dict(new)
+    return pairs
 
 
 def _close(a, b, rtol=RTOL):
@@ -174,36 +183,91 @@ def steps_per_round(run, warmup, quick):
     return int(np.clip(round(ROUND_SECONDS / step), 1, 200))
 
 
-def bench(workload, rounds, warmup, quick=False):
-    gn_model, torch_model = build(workload)
-    gn_opt = gn.optim.Adam(gn_model.parameters(), lr=1e-3)
-    torch_opt = torch.optim.Adam(torch_model.parameters(), lr=1e-3)
+def bench(name, rounds, warmup, quick=False, in_process=False):
+    """(results, one-line check summary) of workload `name`."""
+    workload = WORKLOADS[name]
+    gn_model, torch_model, spec, names = build_pair(workload)
     x, y = make_batch(workload)
-    gx, gy, tx, ty = gn.tensor(x), gn.tensor(y), torch.from_numpy(x), torch.from_numpy(y)
-    check = verify(workload, gn_model, torch_model, gn_opt, torch_opt, gx, gy, tx, ty)
-    with gn.no_grad():
-        flops = forward_flops(gn_model, gn.tensor(x[:1])) * (3 if workload.train else 1)
-    gn_model.train(workload.train)
-    torch_model.train(workload.train)
-    run = runners(workload, gn_model, torch_model, gn_opt, torch_opt, gx, gy, tx, ty)
-    steps = steps_per_round(run, warmup, quick)
-    times = alternate(run, rounds, repeat=steps)
-    rates = {k: [steps * workload.batch / t for t in v] for k, v in times.items()}
+    with tempfile.TemporaryDirectory(prefix="vs_torch-") as directory:
+        write_inputs(directory, name, spec, names, gn_model, x, y)  # before verify's step
+        gn_opt = gn.optim.Adam(gn_model.parameters(), lr=1e-3)
+        torch_opt = torch.optim.Adam(torch_model.parameters(), lr=1e-3)
+        gx, gy, tx, ty = gn.tensor(x), gn.tensor(y), torch.from_numpy(x), torch.from_numpy(y)
+        check = verify(workload, gn_model, torch_model, gn_opt, torch_opt, gx, gy, tx, ty)
+        with gn.no_grad():
+            flops = forward_flops(gn_model, gn.tensor(x[:1])) * (3 if workload.train else 1)
+        extra = {}
+        if in_process:
+            gn_model.train(workload.train)
+            torch_model.train(workload.train)
+            run = runners(workload, gn_model, torch_model, gn_opt, torch_opt, gx, gy, tx, ty)
+            steps = steps_per_round(run, warmup, quick)
+            times = alternate(run, rounds, repeat=steps)
+            rates = {k: [steps * workload.batch / t for t in v] for k, v in times.items()}
+            extra["steps_per_round"] = steps
+        else:
+            rates, threads, losses = time_processes(directory, rounds, warmup, quick)
+            extra["threads"] = threads
+            check += (f"; in their own processes: loss {losses['glassnet']:.5f} vs "
+                      f"{losses['torch']:.5f}")
     med = {k: float(np.median(v)) for k, v in rates.items()}
     return {"glassnet": round(med["glassnet"], 1), "torch": round(med["torch"], 1),
             "ratio": round(med["glassnet"] / med["torch"], 4),
             "gflops": round(flops * med["glassnet"] / 1e9, 2),
             "torch_gflops": round(flops * med["torch"] / 1e9, 2),
             "glassnet_spread": _spread(rates["glassnet"]), "torch_spread": _spread(rates["torch"]),
-            "steps_per_round": steps, "batch": workload.batch,
-            "mflop_per_image": round(flops / 1e6, 3)}, check
+            "batch": workload.batch, "mflop_per_image": round(flops / 1e6, 3), **extra}, check
+
+
+def write_inputs(directory, name, spec, names, gn_model, x, y):
+    """What a worker process reads: the workload, the batch, and the same weights under
+    each framework's state-dict names."""
+    state = gn_model.state_dict()
+    arrays = {g: np.asarray(state[g].detach().numpy()) for g, _ in names}
+    np.savez(os.path.join(directory, "glassnet.npz"), **arrays)
+    np.savez(os.path.join(directory, "torch.npz"), **{t: arrays[g] for g, t in names})
+    np.savez(os.path.join(directory, "batch.npz"), x=x, y=y)
+    with open(os.path.join(directory, "workload.json"), "w") as f:
+        json.dump({"name": name, "spec": spec}, f)
+
+
+WORKER_SECONDS = 2.0    # timed steps per worker process (after its warm-up)
+
+
+def run_worker(framework, directory, warmup, seconds_):
+    """One fresh process timing one framework; its JSON report."""
+    env = dict(USER_ENV)                              # the user's environment, untouched
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p)
+    proc = subprocess.run([sys.executable, WORKER, framework, directory, "--warmup",
+                           str(warmup), "--seconds", str(seconds_)],
+                          env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the {framework} worker failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def time_processes(directory, rounds, warmup, quick):
+    """({framework: [images/s per round]}, the threads each reported, {framework: loss}),
+    one fresh process per framework per round, the order flipping every round."""
+    order = ["glassnet", "torch"]
+    rates, losses, threads = {k: [] for k in order}, {}, {}
+    for r in range(rounds):
+        for framework in (order if r % 2 == 0 else order[::-1]):
+            report = run_worker(framework, directory, warmup, 0.0 if quick else WORKER_SECONDS)
+            rates[framework].append(report["images_per_second"])
+            losses.setdefault(framework, report["loss"])
+            threads.update(report["threads"])
+    if not _close(losses["glassnet"], losses["torch"]):
+        raise Mismatch(f"in their own processes: loss glassnet {losses['glassnet']:.6f} vs "
+                       f"torch {losses['torch']:.6f}")
+    return rates, threads, losses
 
 
 def _spread(rates):
     return [round(min(rates), 1), round(max(rates), 1)]
 
 
-HEADER = (f"{'workload':10s} {'glassnet img/s':>15s} {'[min, max]':>17s} {'torch img/s':>12s} "
+HEADER = (f"{'workload':15s} {'glassnet img/s':>15s} {'[min, max]':>17s} {'torch img/s':>12s} "
           f"{'[min, max]':>17s} {'ratio':>7s} {'GFLOP/s':>8s} {'% sgemm':>8s} "
           f"{'torch GFLOP/s':>14s}")
 
@@ -211,7 +275,7 @@ HEADER = (f"{'workload':10s} {'glassnet img/s':>15s} {'[min, max]':>17s} {'torch
 def _row(name, r, sgemm):
     def spread(s):
         return f"[{s[0]:.0f}, {s[1]:.0f}]"
-    return (f"{name:10s} {r['glassnet']:15.1f} {spread(r['glassnet_spread']):>17s} "
+    return (f"{name:15s} {r['glassnet']:15.1f} {spread(r['glassnet_spread']):>17s} "
             f"{r['torch']:12.1f} {spread(r['torch_spread']):>17s} {r['ratio']:7.3f} "
             f"{r['gflops']:8.2f} {100 * r['gflops'] / sgemm:7.1f}% {r['torch_gflops']:14.2f}")
 
@@ -222,19 +286,27 @@ def main(argv=None):
                         help=f"comma-separated, from: {', '.join(WORKLOADS)}")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per workload")
     parser.add_argument("--warmup", type=int, default=2,
-                        help="untimed steps per framework, which also size the rounds")
+                        help="untimed steps per framework (in-process: they also size the "
+                             "rounds)")
     parser.add_argument("--quick", action="store_true",
-                        help="2 rounds of 1 step, 1 warm-up round: checks that it runs")
+                        help="2 rounds, 1 warm-up step, 3 timed steps (in-process: 1): "
+                             "checks that it runs")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    parser.add_argument("--in-process", action="store_true",
+                        help="both frameworks in this process (quick A/B work, not the "
+                             "headline: see the docstring)")
     args = parser.parse_args(argv)
     names = [w.strip() for w in args.workloads.split(",") if w.strip()]
     unknown = [w for w in names if w not in WORKLOADS]
     if unknown:
         parser.error(f"unknown workloads {unknown}; choose from {', '.join(WORKLOADS)}")
     rounds, warmup = (2, 1) if args.quick else (args.rounds, args.warmup)
-    torch.set_num_threads(THREADS)
+    mode = "one process, passive OpenMP waits" if args.in_process else "separate processes"
+    print(f"mode: {mode}")
     print(load_report())
-    print(thread_report(torch))
+    if args.in_process:
+        torch.set_num_threads(THREADS)
+        print(thread_report(torch))
     sgemm_before = sgemm_gflops(repeat=3 if args.quick else 5)
     print(f"{rounds} rounds; images/s are medians over the rounds; ratio = glassnet / torch "
           "(> 1: glassnet faster); GFLOP/s and % sgemm are glassnet's\n")
@@ -246,7 +318,8 @@ def main(argv=None):
             skipped[name] = reason
             continue
         try:
-            results[name], checks[name] = bench(workload, rounds, warmup, args.quick)
+            results[name], checks[name] = bench(name, rounds, warmup, args.quick,
+                                                args.in_process)
         except Mismatch as e:
             skipped[name] = f"frameworks disagree, not timed: {e}"
         print(f"  {name}: {checks.get(name) or skipped[name]}", flush=True)
@@ -259,9 +332,11 @@ def main(argv=None):
     for name, r in results.items():
         print(_row(name, r, sgemm))
     for name, reason in skipped.items():
-        print(f"{name:10s} skipped: {reason}")
+        print(f"{name:15s} skipped: {reason}")
     if args.json:
-        print(json.dumps({"sgemm_gflops": round(sgemm, 1), "threads": THREADS,
+        threads = THREADS if args.in_process else {     # separate: what each one chose
+            k: v for r in results.values() for k, v in r["threads"].items()}
+        print(json.dumps({"mode": mode, "sgemm_gflops": round(sgemm, 1), "threads": threads,
                           "rounds": rounds, "workloads": results, "skipped": skipped}))
     return 1 if any(r.startswith("frameworks disagree") for r in skipped.values()) else 0
 

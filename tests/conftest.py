@@ -4,6 +4,9 @@ import sys
 import glassnet  # noqa: F401  (first, before NumPy loads OpenBLAS: see glassnet/_kernels/blas.py)
 
 sys.path.insert(0, os.path.dirname(__file__))  # the parity harness is a plain module here
+# the torch twins of the model families live with the benchmarks, which time them
+sys.path.insert(1, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "benchmarks"))
 
 from hypothesis import settings  # noqa: E402
 

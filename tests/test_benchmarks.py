@@ -26,10 +26,14 @@ def _positive(x):
 
 
 def test_vs_torch_quick_json():
+    """The default mode: each framework in processes of its own, at its own defaults."""
     pytest.importorskip("torch")
     out = _run("vs_torch.py", "--quick", "--json", "--workloads", "mlp,cnn-infer")
     result = json.loads(out.strip().splitlines()[-1])
-    assert result["threads"] == 2 and result["rounds"] == 2
+    assert result["mode"] == "separate processes" and result["rounds"] == 2
+    assert set(result["threads"]) == {"glassnet", "torch"}
+    assert all(isinstance(n, int) and n >= 1 for n in result["threads"].values())
+    assert "in their own processes: loss 2.30" in out        # each worker's own check
     assert _positive(result["sgemm_gflops"])
     assert set(result["workloads"]) == {"mlp", "cnn-infer"}
     for name, r in result["workloads"].items():
@@ -42,6 +46,15 @@ def test_vs_torch_quick_json():
     assert result["workloads"]["mlp"]["mflop_per_image"] == pytest.approx(4.012, abs=1e-3)
     # 1*16*25*28*28 + 16*32*25*14*14 + 1568*10 multiply-adds, x2
     assert result["workloads"]["cnn-infer"]["mflop_per_image"] == pytest.approx(5.676, abs=1e-3)
+
+
+def test_vs_torch_in_process_mode_is_labelled():
+    pytest.importorskip("torch")
+    out = _run("vs_torch.py", "--quick", "--json", "--in-process", "--workloads", "mlp")
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["mode"] == "one process, passive OpenMP waits" and result["threads"] == 2
+    assert out.startswith("mode: one process, passive OpenMP waits")
+    assert _positive(result["workloads"]["mlp"]["ratio"])
 
 
 def test_vs_torch_rejects_unknown_workload():

@@ -1,112 +1,21 @@
 """The classic CIFAR families (AlexNet, VGG, ResNet) against the same architectures written
-independently with torch.nn here: parameter counts (and the published figures), the same
-state-dict keys, the same outputs for the same weights, and one training step."""
+independently with torch.nn (benchmarks/torch_twins.py): parameter counts (and the
+published figures), the same state-dict keys, the same outputs for the same weights, and
+one training step."""
 import numpy as np
 import pytest
 import torch
-import torch.nn as tnn
 
 import glassnet as gn
 import glassnet.nn.functional as F
 from glassnet import models
 from glassnet.models.cifar_classic import ResNet, vgg_block, PadShortcut, cifar_resnet
 from glassnet.summary import summary
+from torch_twins import TWINS as ALL_TWINS  # benchmarks/torch_twins.py
 
 
-# ----------------------------------------------------------------- torch twins
-def torch_alexnet():
-    def lrn():
-        return tnn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
-    features = tnn.Sequential(
-        tnn.Conv2d(3, 64, 5, padding=2), tnn.ReLU(), lrn(), tnn.MaxPool2d(2),
-        tnn.Conv2d(64, 192, 5, padding=2), tnn.ReLU(), lrn(), tnn.MaxPool2d(2),
-        tnn.Conv2d(192, 384, 3, padding=1), tnn.ReLU(), tnn.Conv2d(384, 256, 3, padding=1),
-        tnn.ReLU(), tnn.Conv2d(256, 256, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2))
-    classifier = tnn.Sequential(tnn.Dropout(), tnn.Linear(4096, 2048), tnn.ReLU(), tnn.Dropout(),
-                                tnn.Linear(2048, 2048), tnn.ReLU(), tnn.Linear(2048, 10))
-    return _FeaturesClassifier(features, classifier)
-
-
-def torch_vgg(config):
-    """torchvision's vgg*_bn feature layout from its cfg lists, classifier Linear(512, 10)."""
-    cfg = {"A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
-           "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
-                 512, 512, 512, "M"]}[config]
-    layers, c = [], 3
-    for v in cfg:
-        if v == "M":
-            layers.append(tnn.MaxPool2d(2))
-        else:
-            layers += [tnn.Conv2d(c, v, 3, padding=1), tnn.BatchNorm2d(v), tnn.ReLU()]
-            c = v
-    return _FeaturesClassifier(tnn.Sequential(*layers), tnn.Linear(512, 10))
-
-
-class _FeaturesClassifier(tnn.Module):
-    def __init__(self, features, classifier):
-        super().__init__()
-        self.features, self.classifier = features, classifier
-
-    def forward(self, x):
-        return self.classifier(torch.flatten(self.features(x), 1))
-
-
-class TorchBlock(tnn.Module):
-    def __init__(self, cin, cout, stride, option):
-        super().__init__()
-        self.conv1 = tnn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = tnn.BatchNorm2d(cout)
-        self.relu = tnn.ReLU()
-        self.conv2 = tnn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = tnn.BatchNorm2d(cout)
-        self.option, self.pad = option, (cout - cin) // 2
-        self.downsample = None
-        if (stride != 1 or cin != cout) and option == "B":
-            self.downsample = tnn.Sequential(tnn.Conv2d(cin, cout, 1, stride, bias=False),
-                                             tnn.BatchNorm2d(cout))
-        self.reshape = stride != 1 or cin != cout
-
-    def forward(self, x):
-        identity = x
-        if self.downsample is not None:
-            identity = self.downsample(x)
-        elif self.reshape:  # option A: subsample, zero channels on both sides
-            identity = torch.nn.functional.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad, self.pad))
-        out = self.relu(self.bn1(self.conv1(x)))
-        return self.relu(self.bn2(self.conv2(out)) + identity)
-
-
-class TorchResNet(tnn.Module):
-    def __init__(self, widths, blocks, option):
-        super().__init__()
-        self.conv1 = tnn.Conv2d(3, widths[0], 3, 1, 1, bias=False)
-        self.bn1 = tnn.BatchNorm2d(widths[0])
-        self.relu = tnn.ReLU()
-        cin = widths[0]
-        for i, (w, n) in enumerate(zip(widths, blocks)):
-            stage = [TorchBlock(cin if j == 0 else w, w, (1 if i == 0 or j else 2), option)
-                     for j in range(n)]
-            self.add_module(f"layer{i + 1}", tnn.Sequential(*stage))
-            cin = w
-        self.stages = len(widths)
-        self.avgpool = tnn.AdaptiveAvgPool2d(1)
-        self.fc = tnn.Linear(cin, 10)
-
-    def forward(self, x):
-        x = self.relu(self.bn1(self.conv1(x)))
-        for i in range(self.stages):
-            x = getattr(self, f"layer{i + 1}")(x)
-        return self.fc(torch.flatten(self.avgpool(x), 1))
-
-
-TWINS = {
-    "alexnet": torch_alexnet,
-    "vgg11-bn": lambda: torch_vgg("A"),
-    "vgg16-bn": lambda: torch_vgg("D"),
-    "resnet20": lambda: TorchResNet((16, 32, 64), (3, 3, 3), "A"),
-    "resnet56": lambda: TorchResNet((16, 32, 64), (9, 9, 9), "A"),
-    "resnet18": lambda: TorchResNet((64, 128, 256, 512), (2, 2, 2, 2), "B"),
-}
+TWINS = {name: ALL_TWINS[name] for name in ("alexnet", "vgg11-bn", "vgg16-bn", "resnet20",
+                                             "resnet56", "resnet18")}
 # Exact counts. VGG and ResNet-18: the common CIFAR variants' figures. He et al. (2016)
 # give 0.27 M / 0.85 M for ResNet-20/56 with option A (identity + zero padding) shortcuts,
 # which is 269,722 / 853,018 exactly; the often-quoted 272,474 / 855,770 are the same

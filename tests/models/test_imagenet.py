@@ -14,7 +14,7 @@ from glassnet import models
 from glassnet.models import imagenet
 from glassnet.models.cifar_classic import ResNet
 from glassnet._kernels.workspace import WORKSPACE
-from models.test_cifar_classic import TorchBlock
+from torch_twins import TorchBlock
 
 torch.set_num_threads(2)
 
