@@ -31,9 +31,10 @@ from .windows import _CORES, _MIN_PART_BYTES, _PARTS_PER_CORE, in_parts
 __all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias_relu",
            "dense_order", "relu_backward", "rows", "bn_stats", "bn_apply", "bn_backward", "adam",
            "like_planes", "max_pool", "max_pool_backward", "direct", "padded", "pack_weight",
-           "conv_direct", "conv_weight_grad", "gelu"]
+           "conv_direct", "conv_weight_grad", "gelu", "depthwise", "depthwise_input_grad",
+           "depthwise_weight_grad"]
 
-_VERSION = 10
+_VERSION = 11
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
@@ -50,6 +51,9 @@ _SIGNATURES = {   # argument types, in the order native_loops.h declares them
     "adam": [_P] * 5 + [None] * 6 + [_I, _I],          # None: the float type, set in _load
     "max_pool": [_P] + [_I] * 4 + [_I] * 12 + [_P, _P, _I, _I] + [_I] * 4,
     "max_pool_backward": [_P] + [_I] * 4 + [_P, _I, _I, _I, _I] + [_P] + [_I] * 4 + [_I] * 4,
+    "depthwise": [_P] + [_I] * 7 + [_P, _P] + [_I] * 10 + [_P, _I, _I],
+    "depthwise_input_grad": [_P] + [_I] * 3 + [_P] + [_I] * 13 + [_P, _I, _I],
+    "depthwise_weight_grad": [_P] + [_I] * 4 + [_P] + [_I] * 16 + [_P, _I, _I],
 }
 _DIRECT_SIGNATURES = {   # float32 only (native_conv.h)
     "conv_direct_f32": [_P] + [_I] * 4 + [_P, _P] + [_I] * 5 + [_P, _I, _I],
@@ -174,6 +178,63 @@ def direct(x, geom):
             and g.stride == (1, 1) and g.dilation == (1, 1) and g.n > 0
             and max(g.pads[:2]) < g.kernel[0] and max(g.pads[2:]) < g.kernel[1]
             and g.kernel[1] <= 32 and (g.out_hw[1] >= 12 or g.o <= 32))
+
+
+def is_depthwise(x, geom):
+    """Whether the depthwise loops take this convolution: one filter per channel (groups
+    = in = out channels, more than one), float32 or float64, at most 1024 taps."""
+    g = geom
+    return (LIB is not None and x.dtype in _SUFFIX and g.groups > 1 and g.groups == g.c == g.o
+            and g.kernel[0] * g.kernel[1] <= 1024 and g.n > 0)
+
+
+def _window_args(g, padded):
+    """The C loops' kernel, stride, dilation, (top, left) padding and output size; with
+    `padded`, for an input that already carries g's padding."""
+    pads = (0, 0) if padded else (g.pads[0], g.pads[2])
+    return (*g.kernel, *g.stride, *g.dilation, *pads, *g.out_hw)
+
+
+def depthwise(x, w, b, geom, y, padded=False):
+    """y (C, N, Ho, Wo) C-contiguous = the depthwise convolution of x (C, N, H, W), any
+    strides (already padded by geom's padding if `padded`), with w (C, kh, kw)
+    C-contiguous and bias b (C,) or None. A 3x3 stride-1 kernel over a padded input takes
+    the nine-tap loop."""
+    c, n, h, wd = x.shape
+    fn = _fn("depthwise", x.dtype)
+    args = (x.ctypes.data, *_steps(x), n, h, wd, w.ctypes.data, _ptr(b),
+            *_window_args(geom, padded), y.ctypes.data)
+    in_parts(lambda part: fn(*args, part[0], part[1]), _split(c, 1, x.nbytes + y.nbytes))
+    return y
+
+
+def _rows_unit(a):
+    """a with unit steps along its last axis (a copy if need be)."""
+    return a if a.strides[-1] == a.itemsize else np.ascontiguousarray(a)
+
+
+def depthwise_input_grad(gy, w, geom, dx):
+    """dL/dx into dx (C, N, H, W) C-contiguous, from dL/dY (C, N, Ho, Wo) and w (C, kh, kw)
+    (each output's gradient added onto the inputs it read)."""
+    gy = _rows_unit(gy)
+    c, n, h, wd = dx.shape
+    fn = _fn("depthwise_input_grad", gy.dtype)
+    args = (gy.ctypes.data, *_steps(gy)[:3], w.ctypes.data, n, h, wd,
+            *_window_args(geom, False), dx.ctypes.data)
+    in_parts(lambda part: fn(*args, part[0], part[1]), _split(c, 1, gy.nbytes + dx.nbytes))
+    return dx
+
+
+def depthwise_weight_grad(x, gy, geom, dw, padded=False):
+    """dL/dW into dw (C, kh, kw) C-contiguous, from x (C, N, H, W) (already padded if
+    `padded`) and dL/dY (C, N, Ho, Wo)."""
+    gy = _rows_unit(gy)
+    c, n, h, wd = x.shape
+    fn = _fn("depthwise_weight_grad", x.dtype)
+    args = (x.ctypes.data, *_steps(x), gy.ctypes.data, *_steps(gy)[:3], n, h, wd,
+            *_window_args(geom, padded), dw.ctypes.data)
+    in_parts(lambda part: fn(*args, part[0], part[1]), _split(c, 1, x.nbytes + gy.nbytes))
+    return dw
 
 
 def padded(x, pads, workspace):

@@ -471,3 +471,185 @@ void NAME(bn_backward)(const T *dy, i64 gn, i64 gc, const T *x, i64 xn, i64 xc, 
         }
     }
 }
+
+/* Depthwise convolution: one filter per channel (groups = in = out channels), as in
+ * MobileNet. im2col + GEMM does it as thousands of 1-row products over a patch matrix
+ * kh*kw times the input; here each channel's plane is convolved directly, tap by tap
+ * (a row of outputs += weight * a shifted row of inputs), so the work is the kh*kw
+ * multiply-adds per output and the input and output planes stay in cache.
+ *
+ * x (C, N, H, W) with strides (xc, xn, xh, xw); w (C, kh, kw) C-contiguous; channels
+ * [c0, c1). Output position (i, j) reads input (i*sh + p*dh - pt, j*sw + q*dw - pl).
+ * Built twice (DEPTHWISE_CLONES, native.c): for AVX2 and for any x86-64, chosen when the
+ * library loads; their inner loops are plain C that the compiler vectorises. */
+
+/* y (C, N, Ho, Wo) C-contiguous = b[c] (b may be NULL) + the taps' sum */
+DEPTHWISE_CLONES
+void NAME(depthwise)(const T *x, i64 xc, i64 xn, i64 xh, i64 xw, i64 N, i64 H, i64 W,
+                     const T *w, const T *b, i64 kh, i64 kw, i64 sh, i64 sw, i64 dh, i64 dw,
+                     i64 pt, i64 pl, i64 Ho, i64 Wo, T *y, i64 c0, i64 c1)
+{
+    const int three = kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 &&
+                      xw == 1 && pt == 0 && pl == 0 && Ho + 2 <= H && Wo + 2 <= W;
+    for (i64 c = c0; c < c1; c++)
+        for (i64 n = 0; n < N; n++) {
+            const T *image = x + c * xc + n * xn;
+            if (three) {      /* 3x3, stride 1, on a padded input: the nine taps at once */
+                const T *k = w + c * 9, start = b ? b[c] : 0;
+                for (i64 i = 0; i < Ho; i++) {
+                    T *out = y + ((c * N + n) * Ho + i) * Wo;
+                    const T *r0 = image + i * xh, *r1 = r0 + xh, *r2 = r1 + xh;
+                    for (i64 j = 0; j < Wo; j++)
+                        out[j] = start + k[0] * r0[j] + k[1] * r0[j + 1] + k[2] * r0[j + 2]
+                                 + k[3] * r1[j] + k[4] * r1[j + 1] + k[5] * r1[j + 2]
+                                 + k[6] * r2[j] + k[7] * r2[j + 1] + k[8] * r2[j + 2];
+                }
+                continue;
+            }
+            for (i64 i = 0; i < Ho; i++) {
+                T *out = y + ((c * N + n) * Ho + i) * Wo;
+                const T start = b ? b[c] : 0;
+                for (i64 j = 0; j < Wo; j++)
+                    out[j] = start;
+                for (i64 p = 0; p < kh; p++) {
+                    const i64 ih = i * sh + p * dh - pt;
+                    if (ih < 0 || ih >= H)
+                        continue;
+                    const T *row = image + ih * xh;
+                    for (i64 q = 0; q < kw; q++) {
+                        const T wv = w[(c * kh + p) * kw + q];
+                        const i64 off = q * dw - pl;
+                        const i64 lo = first_inside(off, sw, Wo), hi = end_inside(off, sw, W, Wo);
+                        if (sw == 1 && xw == 1) {
+                            const T *r = row + off;
+                            for (i64 j = lo; j < hi; j++)
+                                out[j] += wv * r[j];
+                        } else {
+                            for (i64 j = lo; j < hi; j++)
+                                out[j] += wv * row[(j * sw + off) * xw];
+                        }
+                    }
+                }
+            }
+        }
+}
+
+/* dL/dx (C, N, H, W) C-contiguous, written whole for the channels, from dL/dY (C, N, Ho,
+ * Wo) with strides (gc, gn, gh) and unit steps along its rows: every output's gradient
+ * times each tap's weight, added onto the input it read. */
+DEPTHWISE_CLONES
+void NAME(depthwise_input_grad)(const T *gy, i64 gc, i64 gn, i64 gh, const T *w,
+                                i64 N, i64 H, i64 W, i64 kh, i64 kw, i64 sh, i64 sw, i64 dh,
+                                i64 dw, i64 pt, i64 pl, i64 Ho, i64 Wo, T *dx, i64 c0, i64 c1)
+{
+    for (i64 c = c0; c < c1; c++)
+        for (i64 n = 0; n < N; n++) {
+            T *plane = dx + (c * N + n) * H * W;
+            memset(plane, 0, H * W * sizeof(T));
+            for (i64 i = 0; i < Ho; i++) {
+                const T *grow = gy + c * gc + n * gn + i * gh;
+                for (i64 p = 0; p < kh; p++) {
+                    const i64 ih = i * sh + p * dh - pt;
+                    if (ih < 0 || ih >= H)
+                        continue;
+                    T *drow = plane + ih * W;
+                    for (i64 q = 0; q < kw; q++) {
+                        const T wv = w[(c * kh + p) * kw + q];
+                        const i64 off = q * dw - pl;
+                        const i64 lo = first_inside(off, sw, Wo), hi = end_inside(off, sw, W, Wo);
+                        if (sw == 1) {
+                            T *d = drow + off;
+                            for (i64 j = lo; j < hi; j++)
+                                d[j] += wv * grow[j];
+                        } else {
+                            for (i64 j = lo; j < hi; j++)
+                                drow[j * sw + off] += wv * grow[j];
+                        }
+                    }
+                }
+            }
+        }
+}
+
+/* dL/dW (C, kh, kw) C-contiguous, channels [c0, c1): per tap, the sum over images and
+ * output positions of dL/dY times the input the tap read. Each tap's products go into 8
+ * partial sums of T (which vectorise) over one image, the images' totals into doubles. */
+DEPTHWISE_CLONES
+void NAME(depthwise_weight_grad)(const T *x, i64 xc, i64 xn, i64 xh, i64 xw, const T *gy,
+                                 i64 gc, i64 gn, i64 gh, i64 N, i64 H, i64 W, i64 kh, i64 kw,
+                                 i64 sh, i64 sw, i64 dh, i64 dw, i64 pt, i64 pl, i64 Ho,
+                                 i64 Wo, T *dwt, i64 c0, i64 c1)
+{
+    const i64 taps = kh * kw;        /* native.py sends kernels of at most 1024 taps */
+    const int three = kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 &&
+                      xw == 1 && pt == 0 && pl == 0 && Ho + 2 <= H && Wo + 2 <= W;
+    double total[taps];
+    T part[taps][8];
+    for (i64 c = c0; c < c1; c++) {
+        for (i64 t = 0; t < taps; t++)
+            total[t] = 0;
+        for (i64 n = 0; n < N; n++) {
+            const T *image = x + c * xc + n * xn;
+            memset(part, 0, sizeof(part));
+            if (three) {      /* 3x3, stride 1, padded input: all nine taps in one pass */
+                T a[9][8];
+                memset(a, 0, sizeof(a));
+                for (i64 i = 0; i < Ho; i++) {
+                    const T *g = gy + c * gc + n * gn + i * gh;
+                    const T *r0 = image + i * xh, *r1 = r0 + xh, *r2 = r1 + xh;
+                    i64 j = 0;
+                    for (; j + 8 <= Wo; j += 8)
+                        for (int k = 0; k < 8; k++) {
+                            const T v = g[j + k];
+                            a[0][k] += v * r0[j + k];
+                            a[1][k] += v * r0[j + k + 1];
+                            a[2][k] += v * r0[j + k + 2];
+                            a[3][k] += v * r1[j + k];
+                            a[4][k] += v * r1[j + k + 1];
+                            a[5][k] += v * r1[j + k + 2];
+                            a[6][k] += v * r2[j + k];
+                            a[7][k] += v * r2[j + k + 1];
+                            a[8][k] += v * r2[j + k + 2];
+                        }
+                    for (; j < Wo; j++)
+                        for (int t = 0; t < 9; t++)
+                            a[t][0] += g[j] * (t < 3 ? r0 : t < 6 ? r1 : r2)[j + t % 3];
+                }
+                memcpy(part, a, sizeof(a));
+            } else
+            for (i64 i = 0; i < Ho; i++) {
+                const T *grow = gy + c * gc + n * gn + i * gh;
+                for (i64 p = 0; p < kh; p++) {
+                    const i64 ih = i * sh + p * dh - pt;
+                    if (ih < 0 || ih >= H)
+                        continue;
+                    const T *row = image + ih * xh;
+                    for (i64 q = 0; q < kw; q++) {
+                        const i64 off = q * dw - pl;
+                        const i64 lo = first_inside(off, sw, Wo), hi = end_inside(off, sw, W, Wo);
+                        T acc[8];        /* a local copy: stays in a register */
+                        memcpy(acc, part[p * kw + q], sizeof(acc));
+                        i64 j = lo;
+                        if (sw == 1 && xw == 1) {
+                            const T *r = row + off;
+                            for (; j + 8 <= hi; j += 8)
+                                for (int k = 0; k < 8; k++)
+                                    acc[k] += grow[j + k] * r[j + k];
+                            for (; j < hi; j++)
+                                acc[0] += grow[j] * r[j];
+                        } else {
+                            for (; j < hi; j++)
+                                acc[0] += grow[j] * row[(j * sw + off) * xw];
+                        }
+                        memcpy(part[p * kw + q], acc, sizeof(acc));
+                    }
+                }
+            }
+            for (i64 t = 0; t < taps; t++)
+                for (int k = 0; k < 8; k++)
+                    total[t] += part[t][k];
+        }
+        for (i64 t = 0; t < taps; t++)
+            dwt[c * taps + t] = (T)total[t];
+    }
+}

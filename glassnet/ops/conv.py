@@ -98,6 +98,9 @@ class ConvGeometry:
         self.hw = self.out_hw[0] * self.out_hw[1]
         self.m = self.hw * self.n                           # columns of the patch matrix
         self.cols_shape = (groups, self.c // groups * self.kernel[0] * self.kernel[1], self.m)
+        # a 1x1 convolution whose patch matrix would be x itself: one GEMM (Conv)
+        self.pointwise = (self.kernel == (1, 1) and self.stride == (1, 1) and groups == 1
+                          and not any(self.pads))
         self.x_shape, self.w_shape = tuple(x_shape), tuple(w_shape)
         out_spatial = self.out_hw[-nd:]
         self.out_shape = ((self.n,) if batched else ()) + (self.o,) + out_spatial
@@ -243,9 +246,15 @@ class Conv(Function):
         g, ws = geom, WORKSPACE
         need_x, need_w = self.needs_input_grad[:2]
         xt = x.reshape(g.n, g.c, *g.in_hw).transpose(1, 0, 2, 3)        # C, N, H, W
+        self.pointwise = g.pointwise
+        if self.pointwise:
+            return self._pointwise_forward(xt, weight, bias, g)
         self.direct = native.direct(x, g)
+        self.depthwise = not self.direct and native.is_depthwise(x, g)
         if self.direct:
             return self._direct_forward(xt, weight, bias, g)
+        if self.depthwise:
+            return self._depthwise_forward(xt, weight, bias, g)
         cols = _im2col(xt, g, ws)
         w = weight.reshape(g.groups, g.o // g.groups, g.cols_shape[1])
         out = np.empty((g.o, g.n, *g.out_hw), x.dtype)       # returned: not a workspace array
@@ -266,8 +275,12 @@ class Conv(Function):
         g, ws = self.geom, WORKSPACE
         need = self.needs_input_grad
         gy = grad.reshape(g.n, g.o, *g.out_hw).transpose(1, 0, 2, 3)      # O, N, Ho, Wo
+        if self.pointwise:
+            return self._pointwise_backward(grad, gy, g, ws)
         if self.direct:                    # reads dL/dY in whatever layout it comes
             return self._direct_backward(gy, g, ws)
+        if self.depthwise:
+            return self._depthwise_backward(gy, g)
         copied = not gy.flags.c_contiguous
         if copied:
             gy = _swap01(grad, (g.n, g.o, g.hw), ws)
@@ -335,6 +348,87 @@ class Conv(Function):
                                     np.empty((g.c, g.n, *g.in_hw), gy.dtype))
             ws.give(gbuf)
             gx = dx.transpose(1, 0, 2, 3).reshape(g.x_shape)
+        return gx, gw, gb
+
+    def _pointwise_forward(self, xt, weight, bias, g):
+        """A 1x1 convolution (stride 1, no padding, one group) is one GEMM on the input
+        itself, W (O, C) @ x (C, N*H*W): its patch matrix would be a copy of x. In the
+        (C, N, H, W) layout the previous layers leave, x needs no copy either."""
+        need_x, need_w = self.needs_input_grad[:2]
+        x2 = np.ascontiguousarray(xt).reshape(g.c, g.m)       # no copy when laid out so
+        out = np.empty((g.o, g.n, *g.out_hw), xt.dtype)
+        w2 = weight.reshape(g.o, g.c)
+        np.matmul(w2, x2, out=out.reshape(g.o, g.m))
+        if bias is not None:
+            flat = out.reshape(g.o, g.m)
+            flat += bias[:, None]
+        self.geom = g
+        self.w = w2 if need_x else None
+        self.x2 = x2 if need_w else None
+        return out.transpose(1, 0, 2, 3).reshape(g.out_shape)
+
+    def _pointwise_backward(self, grad, gy, g, ws):
+        # dL/dx = W^T dL/dY, dL/dW = dL/dY x^T (as _weight_grad takes it), dL/db = row sums
+        need = self.needs_input_grad
+        copied = not gy.flags.c_contiguous
+        if copied:
+            gy = _swap01(grad, (g.n, g.o, g.hw), ws)
+        gy2 = gy.reshape(g.o, g.m)
+        gx = gw = gb = None
+        if need[0]:
+            dx = np.empty((g.c, g.n, *g.in_hw), gy.dtype)
+            np.matmul(self.w.T, gy2, out=dx.reshape(g.c, g.m))
+            gx = dx.transpose(1, 0, 2, 3).reshape(g.x_shape)
+        if need[1]:
+            gw = np.ascontiguousarray(np.matmul(self.x2, gy2.T).T).reshape(g.w_shape)
+        if len(need) == 3 and need[2]:
+            gb = gy2 @ np.ones(g.m, gy.dtype)
+        if copied:
+            ws.give(gy)
+        return gx, gw, gb
+
+    def _depthwise_forward(self, xt, weight, bias, g):
+        """One filter per channel (native.depthwise): the padded input convolved plane by
+        plane, no patch matrix. Backward keeps the padded input, for dL/dW."""
+        need_x, need_w = self.needs_input_grad[:2]
+        buf, xp = native.padded(xt, g.pads, WORKSPACE)
+        out = np.empty((g.o, g.n, *g.out_hw), xt.dtype)
+        native.depthwise(xp, np.ascontiguousarray(weight).reshape(g.c, *g.kernel),
+                         None if bias is None else np.ascontiguousarray(bias), g, out,
+                         padded=True)
+        self.geom = g
+        self.weight = weight if need_x else None
+        self.xbuf, self.xp = (buf, xp) if need_w else (None, None)
+        if not need_w:
+            WORKSPACE.give(buf)
+        return out.transpose(1, 0, 2, 3).reshape(g.out_shape)
+
+    def _depthwise_backward(self, gy, g):
+        # dL/dx: at stride 1, the convolution of dL/dY padded by kernel-1-pad with the
+        # flipped filters; otherwise each output's gradient added onto what it read
+        need = self.needs_input_grad
+        gx = gw = gb = None
+        (kh, kw), (top, bottom, left, right) = g.kernel, g.pads
+        if need[0]:
+            w3 = np.ascontiguousarray(self.weight).reshape(g.c, kh, kw)
+            dx = np.empty((g.c, g.n, *g.in_hw), gy.dtype)
+            if g.stride == (1, 1) and g.dilation == (1, 1) and max(g.pads[:2]) < kh \
+                    and max(g.pads[2:]) < kw:
+                buf, gyp = native.padded(gy, (kh - 1 - top, kh - 1 - bottom, kw - 1 - left,
+                                              kw - 1 - right), WORKSPACE)
+                flipped = np.ascontiguousarray(w3[:, ::-1, ::-1])
+                native.depthwise(gyp, flipped, None, ConvGeometry(
+                    "conv2d", (g.n, g.c, *gyp.shape[2:]), (g.c, 1, kh, kw), 1, 0, 1, g.c),
+                    dx, padded=True)
+                WORKSPACE.give(buf)
+            else:
+                native.depthwise_input_grad(gy, w3, g, dx)
+            gx = dx.transpose(1, 0, 2, 3).reshape(g.x_shape)
+        if need[1]:
+            gw = native.depthwise_weight_grad(self.xp, gy, g, np.empty(
+                (g.c, kh, kw), gy.dtype), padded=True).reshape(g.w_shape)
+        if len(need) == 3 and need[2]:
+            gb = gy.sum(axis=(1, 2, 3))
         return gx, gw, gb
 
     def release(self):
@@ -427,8 +521,8 @@ def _conv(op, nd, input, weight, bias, stride, padding, dilation, groups):
     per_image = geom.cols_shape[0] * geom.cols_shape[1] * geom.hw * input._array.itemsize
     rows = max(1, _INFERENCE_COLS_BYTES // per_image)
     graph = is_grad_enabled() and any(t.requires_grad for t in tensors)
-    if (geom.n > 2 * rows and len(input.shape) == nd + 2 and not graph
-            and not native.direct(input._array, geom)):   # the direct kernel needs no slices
+    if (geom.n > 2 * rows and len(input.shape) == nd + 2 and not graph and not geom.pointwise
+            and not native.direct(input._array, geom)):   # these two need no patch matrix
         return _sliced_conv(op, input, tensors[1:], geom, rows,
                             (stride, padding, dilation, int(groups)))
     return Conv.apply(*tensors, geom=geom)

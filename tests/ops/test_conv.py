@@ -179,6 +179,31 @@ def test_a_repeated_step_allocates_no_scratch(kw):
     assert WORKSPACE.misses == misses
 
 
+@pytest.mark.parametrize("layout", ["nchw", "cnhw"])
+def test_pointwise_convolution_is_one_product_on_either_layout(layout):
+    """1x1 convolutions skip the patch matrix (Conv._pointwise_*): the input as the
+    previous convolution leaves it (channels-major) or as plain NCHW, with a bias, and a
+    batch big enough that inference would otherwise go in slices."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((300, 6, 5, 7)).astype(np.float32)
+    if layout == "cnhw":
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    w, b = (rng.standard_normal(s).astype(np.float32) for s in ((4, 6, 1, 1), (4,)))
+    t, wt, bt = (gn.from_numpy(a.copy()).requires_grad_() for a in (x, w, b))
+    y = gn.conv2d(t, wt, bt)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(gn.from_numpy(g))
+    tx, tw, tb = (torch.tensor(np.ascontiguousarray(a), requires_grad=True) for a in (x, w, b))
+    ty = TF.conv2d(tx, tw, tb)
+    ty.backward(torch.tensor(g))
+    for ours, theirs in ((y.detach(), ty.detach()), (t.grad, tx.grad), (wt.grad, tw.grad),
+                         (bt.grad, tb.grad)):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-3)
+    with gn.no_grad():
+        np.testing.assert_allclose(gn.conv2d(gn.from_numpy(x), wt, bt).numpy(),
+                                   ty.detach().numpy(), rtol=1e-4, atol=1e-4)
+
+
 def test_workspace_reuses_and_refuses_views():
     ws = Workspace(max_bytes=1 << 20)
     a = ws.take((4, 5), np.float32)

@@ -378,3 +378,55 @@ def test_compiled_gelu_matches_float64_and_the_numpy_path(monkeypatch, layout):
     x64 = x64[ok]
     size = 1 + np.abs(x64) * np.exp(-np.minimum(x64 * x64, 1e4) / 2)  # |Phi| + |x phi|, roughly
     assert np.all(np.abs(slope[ok] - slope64[ok]) <= 1e-6 * size)
+
+
+DEPTHWISE = [  # (C, N, H, W, kernel, stride, padding, dilation)
+    (3, 2, 9, 21, (3, 3), 1, 1, 1),             # the nine-tap loops, with an 8-lane tail
+    (4, 3, 8, 16, (3, 3), 1, 1, 1),             # ... rows of whole 8-lane steps
+    (3, 2, 9, 13, (3, 3), 2, 1, 1),             # stride 2: dL/dx added onto the inputs
+    (2, 2, 10, 11, (3, 5), (1, 2), (0, 2), (2, 1)),
+    (5, 1, 6, 7, (2, 2), 1, "same", 1),         # even kernel: the extra pad at the end
+    (2, 2, 5, 5, (5, 5), 1, 4, 1),              # windows mostly padding
+]
+
+
+@needs_lib
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("c,n,h,w,kernel,stride,padding,dilation", DEPTHWISE)
+def test_depthwise_loops_match_torch_and_the_patch_matrix_path(
+        monkeypatch, dtype, c, n, h, w, kernel, stride, padding, dilation):
+    torch = pytest.importorskip("torch")
+    calls = []
+    for name in ("depthwise", "depthwise_input_grad", "depthwise_weight_grad"):
+        real = getattr(native, name)
+        monkeypatch.setattr(native, name, lambda *a, _f=real, **k: calls.append(1) or _f(*a, **k))
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    x_cnhw = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    weight = rng.standard_normal((c, 1, *kernel)).astype(dtype)
+    bias = rng.standard_normal(c).astype(dtype)
+    options = dict(stride=stride, padding=padding, dilation=dilation, groups=c)
+
+    def ours(array):
+        t, wt, bt = (gn.from_numpy(a.copy()).requires_grad_() for a in (array, weight, bias))
+        y = gn.conv2d(t, wt, bt, **options)
+        g = np.arange(y.numel(), dtype=dtype).reshape(y.shape) % 7 - 3.0
+        y.backward(gn.from_numpy(g.astype(dtype)))
+        return [y.detach().numpy(), t.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()], g
+
+    results, g = ours(x)
+    assert calls, "the depthwise loops were not taken"
+    assert all(np.allclose(a, b) for a, b in zip(results, ours(x_cnhw)[0]))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, weight, bias))
+    ty = torch.nn.functional.conv2d(tx, tw, tb, **options)
+    ty.backward(torch.tensor(g))
+    expected = [ty.detach().numpy(), tx.grad.numpy(), tw.grad.numpy(), tb.grad.numpy()]
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-10)
+    for got, want in zip(results, expected):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, **tol)
+    monkeypatch.setattr(native, "is_depthwise", lambda *a: False)
+    calls.clear()
+    for got, want in zip(results, ours(x)[0]):
+        np.testing.assert_allclose(got, want, **tol)
+    assert not calls
