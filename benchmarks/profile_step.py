@@ -205,13 +205,14 @@ def top_functions(stats, steps, n):
 
 
 # ------------------------------------------------------------------- convolutions by kind
-def _conv_kind(geom, direct):
+def _conv_kind(geom, conv):
+    """The kind of convolution and the route its Conv took (see ops/conv.py)."""
     kernel = "x".join(str(k) for k in geom.kernel)
     if geom.groups > 1 and geom.groups == geom.c:
-        return f"depthwise {kernel}"
+        return f"depthwise {kernel}" + (" (compiled)" if conv.depthwise else " (im2col + GEMM)")
     if geom.kernel == (1, 1) and geom.stride == (1, 1):
-        return "pointwise 1x1"
-    return f"dense {kernel}" + (" (direct)" if direct else " (im2col + GEMM)")
+        return "pointwise 1x1" + (" (one GEMM)" if conv.pointwise else " (im2col + GEMM)")
+    return f"dense {kernel}" + (" (direct)" if conv.direct else " (im2col + GEMM)")
 
 
 @contextlib.contextmanager
@@ -223,13 +224,13 @@ def conv_timer(totals):
     def timed_forward(self, *args, geom, **kwargs):
         start = time.perf_counter()
         out = forward(self, *args, geom=geom, **kwargs)
-        key = (_conv_kind(geom, self.direct), "forward")
+        key = (_conv_kind(geom, self), "forward")
         totals[key] = totals.get(key, 0.0) + time.perf_counter() - start
         return out
 
     def timed_backward(self, grad):
         start = time.perf_counter()
-        kind = _conv_kind(self.geom, self.direct)
+        kind = _conv_kind(self.geom, self)
         out = backward(self, grad)
         totals[(kind, "backward")] = (totals.get((kind, "backward"), 0.0)
                                       + time.perf_counter() - start)

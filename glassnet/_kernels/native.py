@@ -29,12 +29,12 @@ import numpy as np
 from .windows import _CORES, _MIN_PART_BYTES, _PARTS_PER_CORE, in_parts
 
 __all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias_relu",
-           "dense_order", "relu_backward", "rows", "bn_stats", "bn_apply", "bn_backward", "adam",
+           "dense_order", "relu_backward", "clamp", "clamp_backward", "rows", "bn_stats", "bn_apply", "bn_backward", "adam",
            "like_planes", "max_pool", "max_pool_backward", "direct", "padded", "pack_weight",
            "conv_direct", "conv_weight_grad", "gelu", "depthwise", "depthwise_input_grad",
            "depthwise_weight_grad"]
 
-_VERSION = 11
+_VERSION = 12
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
@@ -44,6 +44,8 @@ _SIGNATURES = {   # argument types, in the order native_loops.h declares them
     "pad_copy": [_P] + [_I] * 11 + [_P] + [_I] * 4,
     "bias_relu": [_P, _P, _I, _I, _I],
     "relu_backward": [_P, _P, _P, _I, _I],
+    "clamp": [_P, _P, None, None, _I, _I],                  # None: the float type
+    "clamp_backward": [_P, _P, None, None, _P, _I, _I],
     "bn_stats": [_P, _I, _I, _I, _I, _P, _P, _I, _I],
     "bn_apply": [_P, _I, _I, _I, _I, _P, _P, _P, _P, _P, _I, _I, _I, _I],
     "bn_backward": [_P, _I, _I, _P, _I, _I, _I, _I, _P, _P, _P, ctypes.c_int, _P, _I, _I,
@@ -334,6 +336,28 @@ def gelu(x, with_slope, coefficients, z_max):
     in_parts(lambda part: LIB.gelu_f32(*args, part[0], part[1]),
              _split(x.size, 1, x.nbytes * 3))
     return y, slope
+
+
+def clamp(x, lo, hi):
+    """min(max(x, lo), hi) in one pass, in x's layout (copied to C order first unless x
+    is dense in some axis order); NaN stays NaN."""
+    if dense_order(x) is None:
+        x = np.ascontiguousarray(x)
+    y = np.empty_like(x)
+    fn = _fn("clamp", x.dtype)
+    args = (x.ctypes.data, y.ctypes.data, float(lo), float(hi))
+    in_parts(lambda part: fn(*args, part[0], part[1]), _split(x.size, 1, x.nbytes * 2))
+    return y
+
+
+def clamp_backward(dy, y, lo, hi):
+    """dL/dx of clamp from dL/dy and its output y (same dtype, laid out alike, see
+    dense_order): dy where lo < y < hi, else 0, in y's layout."""
+    dx = np.empty_like(y)
+    fn = _fn("clamp_backward", y.dtype)
+    args = (dy.ctypes.data, y.ctypes.data, float(lo), float(hi), dx.ctypes.data)
+    in_parts(lambda part: fn(*args, part[0], part[1]), _split(y.size, 1, y.nbytes * 3))
+    return dx
 
 
 def rows(x):

@@ -355,6 +355,26 @@ void NAME(relu_backward)(const T *dy, const T *y, T *dx, i64 i0, i64 i1)
     }
 }
 
+/* Hardtanh (ReLU6 = Hardtanh on [0, 6]) in one pass each way: y = min(max(x, lo), hi),
+ * NaN staying NaN as with np.clip; backward dx = dy where lo < y < hi, else 0 -- the same
+ * as lo < x < hi (PyTorch's slope, 0 on the bounds), read from the output that the next
+ * layer keeps anyway. Elements [i0, i1) of flat runs laid out alike. */
+void NAME(clamp)(const T *x, T *y, T lo, T hi, i64 i0, i64 i1)
+{
+    for (i64 i = i0; i < i1; i++) {
+        const T v = x[i], low = v < lo ? lo : v;      /* NaN compares false: kept */
+        y[i] = low > hi ? hi : low;
+    }
+}
+
+void NAME(clamp_backward)(const T *dy, const T *y, T lo, T hi, T *dx, i64 i0, i64 i1)
+{
+    for (i64 i = i0; i < i1; i++) {
+        const T d = dy[i], v = y[i];
+        dx[i] = (v > lo && v < hi) ? d : 0;
+    }
+}
+
 /* Batch normalisation, x seen as (N, C, L): channel c's values are the rows
  * x[n, c, 0:L] (strides xn, xc; each row contiguous). Channels [c0, c1) are done.
  * Sums go 8 at a time into float partial sums per row (which vectorise) and from rows

@@ -106,13 +106,6 @@ class Tanh(Function):
         return d
 
 
-class _Masked(Function):
-    """Piecewise-linear activations with slope 1 where `self.mask` holds and 0 elsewhere."""
-
-    def backward(self, g):  # dL/dx = dL/dy where the input lies on the slope-1 piece, else 0
-        return g * self.mask
-
-
 class ReLU(Function):
     """max(x, 0). Backward reads the output, which is kept anyway as the next layer's
     input, instead of a mask made in forward: one pass over x forward, not two."""
@@ -129,11 +122,23 @@ class ReLU(Function):
         return np.multiply(g, y > 0)
 
 
-class Hardtanh(_Masked):
+class Hardtanh(Function):
+    """min(max(x, lo), hi), ReLU6 on [0, 6]. Like ReLU, backward reads the output: the
+    slope is 1 where lo < y < hi, which is exactly where lo < x < hi (PyTorch's slope, 0
+    on the bounds themselves); compiled, one pass each way."""
+
     def forward(self, x, lo, hi):
-        if self.needs_input_grad[0]:  # PyTorch's slope is 0 on the bounds themselves
-            self.mask = (x > lo) & (x < hi)
-        return np.clip(x, x.dtype.type(lo), x.dtype.type(hi))
+        self.lo, self.hi = x.dtype.type(lo), x.dtype.type(hi)
+        y = native.clamp(x, self.lo, self.hi) if native.supports(x) else \
+            np.clip(x, self.lo, self.hi)
+        self.y = y if self.needs_input_grad[0] else None
+        return y
+
+    def backward(self, g):
+        y = self.y
+        if native.supports(g, y) and g.dtype == y.dtype and native.dense_order(y, g):
+            return native.clamp_backward(g, y, self.lo, self.hi)
+        return g * ((y > self.lo) & (y < self.hi))
 
 
 class _SlopeFromForward(Function):

@@ -246,11 +246,11 @@ class Conv(Function):
         g, ws = geom, WORKSPACE
         need_x, need_w = self.needs_input_grad[:2]
         xt = x.reshape(g.n, g.c, *g.in_hw).transpose(1, 0, 2, 3)        # C, N, H, W
-        self.pointwise = g.pointwise
+        self.pointwise = g.pointwise                             # the route taken
+        self.direct = not self.pointwise and native.direct(x, g)
+        self.depthwise = not (self.pointwise or self.direct) and native.is_depthwise(x, g)
         if self.pointwise:
             return self._pointwise_forward(xt, weight, bias, g)
-        self.direct = native.direct(x, g)
-        self.depthwise = not self.direct and native.is_depthwise(x, g)
         if self.direct:
             return self._direct_forward(xt, weight, bias, g)
         if self.depthwise:
