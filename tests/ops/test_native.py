@@ -196,7 +196,7 @@ DIRECT_CASES = [  # (N, C, O, H, W, kh, kw, padding): row tails, O not a multipl
     (2, 3, 7, 9, 37, 3, 4, "same"),
     (1, 5, 5, 6, 3, 2, 2, 0),
     (5, 2, 9, 17, 23, 3, 3, 1),
-    (2, 4, 13, 8, 8, 1, 1, 0),
+    (2, 4, 13, 8, 8, 1, 3, (0, 1)),             # (1x1 without padding: one GEMM, not here)
     (1, 3, 2, 5, 40, 5, 1, (2, 0)),
     (2, 3, 8, 6, 26, 3, 3, 0),                 # 24 wide: a block of 16 and one of 8
 ]
