@@ -11,9 +11,10 @@ import sys as _sys
 # OpenBLAS's idle worker threads spin for ~2^28 cycles before they sleep; on a 2-core
 # machine they then steal the core from glassnet's own kernel threads between GEMMs
 # (see _kernels/blas.py). Measured on one epoch of the MNIST CNN: 36.3 s with the
-# defaults, 28.0 s with these. They act only if NumPy is not imported yet (else glassnet
-# warns once), and never override a setting the user made.
-# (checked here, before anything below imports NumPy; see _kernels/blas.py)
+# defaults, 28.0 s with these. OpenBLAS reads them when NumPy loads it; if NumPy came
+# first, _kernels/blas.py applies the timeout at the end of this file. A setting the
+# user made is never overridden.
+# (checked here, before anything below imports NumPy)
 _late = "numpy" in _sys.modules and "OPENBLAS_THREAD_TIMEOUT" not in _os.environ
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -45,6 +46,6 @@ float = float32  # gn.float, like torch.float
 is_tensor = Tensor.__instancecheck__  # noqa: E731
 __version__ = "0.1.0"
 
-from ._kernels.blas import PerformanceWarning, warn_if_numpy_came_first as _warn  # noqa: E402
+from ._kernels.blas import PerformanceWarning, warn_if_numpy_came_first as _quiet  # noqa: E402
 
-_warn(_late)
+_quiet(_late)      # NumPy came first: OpenBLAS re-reads its timeout now (or a warning)

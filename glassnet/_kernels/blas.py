@@ -1,19 +1,26 @@
-"""OpenBLAS's idle threads, and why glassnet wants to be imported before NumPy.
+"""OpenBLAS's idle threads, and how glassnet quiets them whatever the import order.
 
 After each matrix product OpenBLAS's worker threads keep spinning for a while
 before they sleep (2^28 cycles, ~0.1 s, by default). On a 2-core machine that
 spinning thread holds the core that glassnet's own kernel threads (convolution,
 pooling, ...) need between products. `OPENBLAS_THREAD_TIMEOUT=4` makes it sleep at
-once, and `import glassnet` sets it — but OpenBLAS reads it only when it is
-loaded, that is when NumPy is imported. If NumPy came first, the setting is too
-late: measured on the MNIST CNN, a training step takes 19.8 ms instead of 14.0,
-and examples/mnist_cnn.py runs an epoch in 18.1 s instead of 12.8. There is no
-call that changes it afterwards, so glassnet says so once.
+once, and `import glassnet` sets it -- but OpenBLAS reads it when it is loaded, that
+is when NumPy is imported. Measured on the MNIST CNN when NumPy came first and
+nothing more was done: a training step 19.8 ms instead of 14.0.
+
+So when NumPy came first, glassnet applies the setting at run time (`quiet_threads`):
+OpenBLAS exports `openblas_read_env`, which reads the environment into its settings
+again, and `blas_thread_shutdown_`, which stops its worker threads (the function its
+fork handler uses); the next threaded product starts them afresh, and a thread
+started then reads the new timeout. This happens once, at `import glassnet`, when no
+product is running. If the loaded OpenBLAS lacks either function, glassnet says so
+once (`PerformanceWarning`).
 """
-import sys
+import ctypes
+import os
 import warnings
 
-__all__ = ["PerformanceWarning", "warn_if_numpy_came_first"]
+__all__ = ["PerformanceWarning", "quiet_threads", "warn_if_numpy_came_first"]
 
 
 class PerformanceWarning(RuntimeWarning):
@@ -29,13 +36,53 @@ def _numpy_uses_openblas():
     return "openblas" in str(blas).lower()
 
 
+def _loaded_openblas():
+    """The OpenBLAS shared library this process has loaded (NumPy's), or None."""
+    try:
+        with open(f"/proc/{os.getpid()}/maps") as maps:      # Linux; elsewhere: None
+            paths = {line.split()[-1] for line in maps if line.count(" ") >= 5}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        name = os.path.basename(path).lower()
+        if "openblas" in name and ".so" in name:
+            try:
+                return ctypes.CDLL(path)          # already loaded: the same handle
+            except OSError:
+                continue
+    return None
+
+
+def quiet_threads():
+    """Make the loaded OpenBLAS re-read its environment (OPENBLAS_THREAD_TIMEOUT among
+    it) and restart its worker threads with it. True if it could."""
+    lib = _loaded_openblas()
+    if lib is None:
+        return False
+    try:
+        read_env, shutdown = lib.openblas_read_env, lib.blas_thread_shutdown_
+    except AttributeError:
+        return False
+    read_env.restype = shutdown.restype = None
+    read_env()
+    shutdown()
+    return True
+
+
 def warn_if_numpy_came_first(came_first):
-    """The one warning, if came_first (glassnet/__init__.py: NumPy was in sys.modules
-    and OPENBLAS_THREAD_TIMEOUT not set when glassnet began loading) and NumPy's BLAS
-    is OpenBLAS."""
-    if came_first and _numpy_uses_openblas():
-        warnings.warn(
-            "NumPy was imported before glassnet, so OpenBLAS's idle threads keep "
-            "spinning after every matrix product and slow glassnet's kernels (a CNN "
-            "training step ~1.4x); import glassnet before NumPy, or set "
-            "OPENBLAS_THREAD_TIMEOUT=4 in the environment", PerformanceWarning, stacklevel=3)
+    """When came_first (glassnet/__init__.py: NumPy was in sys.modules and
+    OPENBLAS_THREAD_TIMEOUT not set when glassnet began loading) and NumPy's BLAS is
+    OpenBLAS: apply the timeout now (quiet_threads), or warn once if that fails.
+    Returns whether the threads were restarted."""
+    if not came_first or not _numpy_uses_openblas():
+        return False
+    if quiet_threads():
+        return True
+    warnings.warn(
+        "NumPy was imported before glassnet, and its OpenBLAS cannot be told at run time "
+        "to let its idle threads sleep: they keep spinning after every matrix product and "
+        "slow glassnet's kernels (a CNN training step ~1.4x); import glassnet before NumPy, "
+        "or set OPENBLAS_THREAD_TIMEOUT=4 in the environment", PerformanceWarning,
+        stacklevel=3)
+    return False
+
