@@ -34,52 +34,36 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from workloads import WORKLOADS, build  # noqa: E402
 
 
-def glassnet_parts(workload, spec, arrays, x, y):
-    import glassnet as gn
-    import glassnet.nn.functional as F
-    gn.manual_seed(0)
-    model = build(workload, gn.nn, "glassnet", spec)
-    model.load_state_dict({k: gn.tensor(v) for k, v in arrays.items()})
-    gx, gy = gn.tensor(x), gn.tensor(y)
+def parts(framework, workload, spec, arrays, x, y):
+    """(eval-mode loss on the batch, one step, {framework: threads}). Written once: glassnet
+    has PyTorch's names for everything used here."""
+    if framework == "glassnet":
+        import glassnet as fw
+        from glassnet._kernels import windows
+        threads = windows._CORES
+    else:
+        import torch as fw
+        threads = fw.get_num_threads()
+    cross_entropy = fw.nn.functional.cross_entropy
+    fw.manual_seed(0)
+    model = build(workload, fw.nn, framework, spec)
+    model.load_state_dict({k: fw.from_numpy(v) for k, v in arrays.items()})
+    fx, fy = fw.from_numpy(x), fw.from_numpy(y)
     model.eval()
-    with gn.no_grad():
-        loss = F.cross_entropy(model(gx), gy).item()
+    with fw.no_grad():
+        loss = cross_entropy(model(fx), fy).item()
     model.train(workload.train)
-    opt = gn.optim.Adam(model.parameters(), lr=1e-3)
+    opt = fw.optim.Adam(model.parameters(), lr=1e-3)
 
     def train_step():
         opt.zero_grad()
-        F.cross_entropy(model(gx), gy).backward()
+        cross_entropy(model(fx), fy).backward()
         opt.step()
 
     def infer_step():
-        with gn.no_grad():
-            model(gx)
-    from glassnet._kernels import windows
-    return loss, (train_step if workload.train else infer_step), {"glassnet": windows._CORES}
-
-
-def torch_parts(workload, spec, arrays, x, y):
-    import torch
-    torch.manual_seed(0)
-    model = build(workload, torch.nn, "torch", spec)
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in arrays.items()})
-    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-    model.eval()
-    with torch.no_grad():
-        loss = torch.nn.functional.cross_entropy(model(tx), ty).item()
-    model.train(workload.train)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-
-    def train_step():
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(tx), ty).backward()
-        opt.step()
-
-    def infer_step():
-        with torch.no_grad():
-            model(tx)
-    return loss, (train_step if workload.train else infer_step), {"torch": torch.get_num_threads()}
+        with fw.no_grad():
+            model(fx)
+    return loss, (train_step if workload.train else infer_step), {framework: threads}
 
 
 def main(argv=None):
@@ -96,8 +80,7 @@ def main(argv=None):
         x, y = batch["x"], batch["y"]
     with np.load(os.path.join(args.dir, f"{args.framework}.npz")) as weights:
         arrays = {k: weights[k] for k in weights.files}
-    parts = glassnet_parts if args.framework == "glassnet" else torch_parts
-    loss, step, threads = parts(workload, described["spec"], arrays, x, y)
+    loss, step, threads = parts(args.framework, workload, described["spec"], arrays, x, y)
     for _ in range(args.warmup):
         step()
     steps, start = 0, time.perf_counter()

@@ -1,7 +1,7 @@
 """glassnet vs PyTorch on whole networks, each framework run as its users run it.
 
     python benchmarks/vs_torch.py [--workloads mlp,cnn,...] [--rounds 5] [--quick] [--json]
-                                  [--in-process]
+                                  [--cores N] [--in-process]
 
 For each workload the network is built in both frameworks (glassnet's zoo model; in
 PyTorch the same layers, or the family's twin from benchmarks/torch_twins.py), with
@@ -21,6 +21,10 @@ round after round, the order flipping every round. A training step is forward,
 cross-entropy, backward and an Adam step (lr 1e-3); an inference step is a forward pass
 in eval mode without a graph.
 
+--cores N runs each worker on the first N CPUs only (its affinity; each framework sizes
+its threads to what it may use): 1 against the default measures how each scales.
+`mlp-b1` (one image per training step) measures the cost per op call.
+
 --in-process is the older mode, for quick A/B work only: both frameworks in this one
 process, taking turns of ~0.5 s, with OMP_WAIT_POLICY=PASSIVE and
 OPENBLAS_THREAD_TIMEOUT=4 set for both (benchmarks/_common.py) so that neither runs
@@ -34,7 +38,7 @@ Linear/Conv/LSTM products counted analytically (2 FLOPs per multiply-add, a trai
 median of 5, before and after the workloads, the higher kept).
 
 With --json the last line of stdout is one JSON object:
-{"mode", "sgemm_gflops", "threads", "rounds", "workloads": {name: {"glassnet", "torch",
+{"mode", "cores", "sgemm_gflops", "threads", "rounds", "workloads": {name: {"glassnet", "torch",
 "ratio", "gflops", "torch_gflops", "glassnet_spread", "torch_spread", ...}},
 "skipped": {name: reason}}.
 """
@@ -203,7 +207,7 @@ def steps_per_round(run, warmup, quick):
     return int(np.clip(round(ROUND_SECONDS / step), 1, 200))
 
 
-def bench(name, rounds, warmup, quick=False, in_process=False):
+def bench(name, rounds, warmup, quick=False, in_process=False, cores=None):
     """(results, one-line check summary) of workload `name`."""
     workload = WORKLOADS[name]
     gn_model, torch_model, spec, names = build_pair(workload)
@@ -226,7 +230,7 @@ def bench(name, rounds, warmup, quick=False, in_process=False):
             rates = {k: [steps * workload.batch / t for t in v] for k, v in times.items()}
             extra["steps_per_round"] = steps
         else:
-            rates, threads, losses = time_processes(directory, rounds, warmup, quick)
+            rates, threads, losses = time_processes(directory, rounds, warmup, quick, cores)
             extra["threads"] = threads
             check += (f"; in their own processes: loss {losses['glassnet']:.5f} vs "
                       f"{losses['torch']:.5f}")
@@ -254,26 +258,31 @@ def write_inputs(directory, name, spec, names, gn_model, x, y):
 WORKER_SECONDS = 2.0    # timed steps per worker process (after its warm-up)
 
 
-def run_worker(framework, directory, warmup, seconds_):
-    """One fresh process timing one framework; its JSON report."""
+def run_worker(framework, directory, warmup, seconds_, cores=None):
+    """One fresh process timing one framework; its JSON report. With `cores`, the process
+    may run on the first that many CPUs of this one's only (each framework then sizes its
+    thread pools to them, as it would on a smaller machine)."""
     env = dict(USER_ENV)                              # the user's environment, untouched
     env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p)
+    cpus = sorted(os.sched_getaffinity(0))[:cores] if cores else None
     proc = subprocess.run([sys.executable, WORKER, framework, directory, "--warmup",
                            str(warmup), "--seconds", str(seconds_)],
-                          env=env, capture_output=True, text=True)
+                          env=env, capture_output=True, text=True,
+                          preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
     if proc.returncode != 0:
         raise RuntimeError(f"the {framework} worker failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def time_processes(directory, rounds, warmup, quick):
+def time_processes(directory, rounds, warmup, quick, cores=None):
     """({framework: [images/s per round]}, the threads each reported, {framework: loss}),
     one fresh process per framework per round, the order flipping every round."""
     order = ["glassnet", "torch"]
     rates, losses, threads = {k: [] for k in order}, {}, {}
     for r in range(rounds):
         for framework in (order if r % 2 == 0 else order[::-1]):
-            report = run_worker(framework, directory, warmup, 0.0 if quick else WORKER_SECONDS)
+            report = run_worker(framework, directory, warmup, 0.0 if quick else WORKER_SECONDS,
+                                cores)
             rates[framework].append(report["images_per_second"])
             losses.setdefault(framework, report["loss"])
             threads.update(report["threads"])
@@ -312,6 +321,9 @@ def main(argv=None):
                         help="2 rounds, 1 warm-up step, 3 timed steps (in-process: 1): "
                              "checks that it runs")
     parser.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    parser.add_argument("--cores", type=int, default=None,
+                        help="run each worker on this many CPUs only (default: all this "
+                             "process may use); not with --in-process")
     parser.add_argument("--in-process", action="store_true",
                         help="both frameworks in this process (quick A/B work, not the "
                              "headline: see the docstring)")
@@ -320,9 +332,11 @@ def main(argv=None):
     unknown = [w for w in names if w not in WORKLOADS]
     if unknown:
         parser.error(f"unknown workloads {unknown}; choose from {', '.join(WORKLOADS)}")
+    if args.cores is not None and (args.in_process or args.cores < 1):
+        parser.error("--cores takes a positive count, and works with separate processes only")
     rounds, warmup = (2, 1) if args.quick else (args.rounds, args.warmup)
     mode = "one process, passive OpenMP waits" if args.in_process else "separate processes"
-    print(f"mode: {mode}")
+    print(f"mode: {mode}" + (f", {args.cores} core(s) each" if args.cores else ""))
     print(load_report())
     if args.in_process:
         torch.set_num_threads(THREADS)
@@ -339,7 +353,7 @@ def main(argv=None):
             continue
         try:
             results[name], checks[name] = bench(name, rounds, warmup, args.quick,
-                                                args.in_process)
+                                                args.in_process, args.cores)
         except Mismatch as e:
             skipped[name] = f"frameworks disagree, not timed: {e}"
         print(f"  {name}: {checks.get(name) or skipped[name]}", flush=True)
@@ -356,7 +370,8 @@ def main(argv=None):
     if args.json:
         threads = THREADS if args.in_process else {     # separate: what each one chose
             k: v for r in results.values() for k, v in r["threads"].items()}
-        print(json.dumps({"mode": mode, "sgemm_gflops": round(sgemm, 1), "threads": threads,
+        print(json.dumps({"mode": mode, "cores": args.cores or len(os.sched_getaffinity(0)),
+                          "sgemm_gflops": round(sgemm, 1), "threads": threads,
                           "rounds": rounds, "workloads": results, "skipped": skipped}))
     return 1 if any(r.startswith("frameworks disagree") for r in skipped.values()) else 0
 

@@ -27,6 +27,7 @@ WORKLOADS = {
     "lstm": Workload("lstm-mnist", True, 64, (28, 28)),
     "cnn-infer": Workload("cnn-mnist", False, 1000),
     "mlp-infer": Workload("mlp", False, 1000),
+    "mlp-b1": Workload("mlp", True, 1),          # one image per step: the cost per op call
     "cnn-cifar": Workload("cnn-cifar", True, 64, CIFAR),
     "resnet20": Workload("resnet20", True, 128, CIFAR),
     "vgg11-bn": Workload("vgg11-bn", True, 128, CIFAR),

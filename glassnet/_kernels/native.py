@@ -1,5 +1,6 @@
 """The compiled loops (native.c): the window operations NumPy cannot do fast, the
-direct convolution (native_conv.h, AVX2/FMA), Linear's bias + ReLU and Adam's step.
+direct and depthwise convolutions (native_conv.h, native_loops.h), GELU (native_gelu.h),
+ReLU6/Hardtanh, Linear's bias + ReLU and Adam's step.
 
 Why C here, and only here. A convolution's im2col/col2im and a max-pool's argmax
 are loops over many short rows: the MNIST CNN's second convolution has kernel rows
@@ -29,10 +30,10 @@ import numpy as np
 from .windows import _CORES, _MIN_PART_BYTES, _PARTS_PER_CORE, in_parts
 
 __all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias_relu",
-           "dense_order", "relu_backward", "clamp", "clamp_backward", "rows", "bn_stats", "bn_apply", "bn_backward", "adam",
-           "like_planes", "max_pool", "max_pool_backward", "direct", "padded", "pack_weight",
-           "conv_direct", "conv_weight_grad", "gelu", "depthwise", "depthwise_input_grad",
-           "depthwise_weight_grad"]
+           "dense_order", "relu_backward", "clamp", "clamp_backward", "rows", "bn_stats",
+           "bn_apply", "bn_backward", "adam", "like_planes", "max_pool", "max_pool_backward",
+           "direct", "padded", "pack_weight", "conv_direct", "conv_weight_grad", "gelu",
+           "depthwise", "depthwise_input_grad", "depthwise_weight_grad"]
 
 _VERSION = 12
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}

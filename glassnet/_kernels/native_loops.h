@@ -503,6 +503,23 @@ void NAME(bn_backward)(const T *dy, i64 gn, i64 gc, const T *x, i64 xn, i64 xc, 
  * Built twice (DEPTHWISE_CLONES, native.c): for AVX2 and for any x86-64, chosen when the
  * library loads; their inner loops are plain C that the compiler vectorises. */
 
+#ifndef FOR_EACH_TAP_INSIDE
+/* The depthwise loops' walk over one output row i: for every tap (p, q) whose input row
+ * ih lies inside the image, the outputs [lo, hi) whose input column j*sw + off does too;
+ * the statements given run with those names set. */
+#define FOR_EACH_TAP_INSIDE(...)                                                        \
+    for (i64 p = 0; p < kh; p++) {                                                      \
+        const i64 ih = i * sh + p * dh - pt;                                            \
+        if (ih < 0 || ih >= H)                                                          \
+            continue;                                                                   \
+        for (i64 q = 0; q < kw; q++) {                                                  \
+            const i64 off = q * dw - pl;                                                \
+            const i64 lo = first_inside(off, sw, Wo), hi = end_inside(off, sw, W, Wo);  \
+            __VA_ARGS__                                                                 \
+        }                                                                               \
+    }
+#endif
+
 /* y (C, N, Ho, Wo) C-contiguous = b[c] (b may be NULL) + the taps' sum */
 DEPTHWISE_CLONES
 void NAME(depthwise)(const T *x, i64 xc, i64 xn, i64 xh, i64 xw, i64 N, i64 H, i64 W,
@@ -531,25 +548,18 @@ void NAME(depthwise)(const T *x, i64 xc, i64 xn, i64 xh, i64 xw, i64 N, i64 H, i
                 const T start = b ? b[c] : 0;
                 for (i64 j = 0; j < Wo; j++)
                     out[j] = start;
-                for (i64 p = 0; p < kh; p++) {
-                    const i64 ih = i * sh + p * dh - pt;
-                    if (ih < 0 || ih >= H)
-                        continue;
+                FOR_EACH_TAP_INSIDE({
                     const T *row = image + ih * xh;
-                    for (i64 q = 0; q < kw; q++) {
-                        const T wv = w[(c * kh + p) * kw + q];
-                        const i64 off = q * dw - pl;
-                        const i64 lo = first_inside(off, sw, Wo), hi = end_inside(off, sw, W, Wo);
-                        if (sw == 1 && xw == 1) {
-                            const T *r = row + off;
-                            for (i64 j = lo; j < hi; j++)
-                                out[j] += wv * r[j];
-                        } else {
-                            for (i64 j = lo; j < hi; j++)
-                                out[j] += wv * row[(j * sw + off) * xw];
-                        }
+                    const T wv = w[(c * kh + p) * kw + q];
+                    if (sw == 1 && xw == 1) {
+                        const T *r = row + off;
+                        for (i64 j = lo; j < hi; j++)
+                            out[j] += wv * r[j];
+                    } else {
+                        for (i64 j = lo; j < hi; j++)
+                            out[j] += wv * row[(j * sw + off) * xw];
                     }
-                }
+                })
             }
         }
 }
@@ -568,25 +578,18 @@ void NAME(depthwise_input_grad)(const T *gy, i64 gc, i64 gn, i64 gh, const T *w,
             memset(plane, 0, H * W * sizeof(T));
             for (i64 i = 0; i < Ho; i++) {
                 const T *grow = gy + c * gc + n * gn + i * gh;
-                for (i64 p = 0; p < kh; p++) {
-                    const i64 ih = i * sh + p * dh - pt;
-                    if (ih < 0 || ih >= H)
-                        continue;
+                FOR_EACH_TAP_INSIDE({
                     T *drow = plane + ih * W;
-                    for (i64 q = 0; q < kw; q++) {
-                        const T wv = w[(c * kh + p) * kw + q];
-                        const i64 off = q * dw - pl;
-                        const i64 lo = first_inside(off, sw, Wo), hi = end_inside(off, sw, W, Wo);
-                        if (sw == 1) {
-                            T *d = drow + off;
-                            for (i64 j = lo; j < hi; j++)
-                                d[j] += wv * grow[j];
-                        } else {
-                            for (i64 j = lo; j < hi; j++)
-                                drow[j * sw + off] += wv * grow[j];
-                        }
+                    const T wv = w[(c * kh + p) * kw + q];
+                    if (sw == 1) {
+                        T *d = drow + off;
+                        for (i64 j = lo; j < hi; j++)
+                            d[j] += wv * grow[j];
+                    } else {
+                        for (i64 j = lo; j < hi; j++)
+                            drow[j * sw + off] += wv * grow[j];
                     }
-                }
+                })
             }
         }
 }
@@ -636,17 +639,11 @@ void NAME(depthwise_weight_grad)(const T *x, i64 xc, i64 xn, i64 xh, i64 xw, con
                             a[t][0] += g[j] * (t < 3 ? r0 : t < 6 ? r1 : r2)[j + t % 3];
                 }
                 memcpy(part, a, sizeof(a));
-            } else
-            for (i64 i = 0; i < Ho; i++) {
-                const T *grow = gy + c * gc + n * gn + i * gh;
-                for (i64 p = 0; p < kh; p++) {
-                    const i64 ih = i * sh + p * dh - pt;
-                    if (ih < 0 || ih >= H)
-                        continue;
-                    const T *row = image + ih * xh;
-                    for (i64 q = 0; q < kw; q++) {
-                        const i64 off = q * dw - pl;
-                        const i64 lo = first_inside(off, sw, Wo), hi = end_inside(off, sw, W, Wo);
+            } else {
+                for (i64 i = 0; i < Ho; i++) {
+                    const T *grow = gy + c * gc + n * gn + i * gh;
+                    FOR_EACH_TAP_INSIDE({
+                        const T *row = image + ih * xh;
                         T acc[8];        /* a local copy: stays in a register */
                         memcpy(acc, part[p * kw + q], sizeof(acc));
                         i64 j = lo;
@@ -662,7 +659,7 @@ void NAME(depthwise_weight_grad)(const T *x, i64 xc, i64 xn, i64 xh, i64 xw, con
                                 acc[0] += grow[j] * row[(j * sw + off) * xw];
                         }
                         memcpy(part[p * kw + q], acc, sizeof(acc));
-                    }
+                    })
                 }
             }
             for (i64 t = 0; t < taps; t++)
