@@ -20,7 +20,7 @@ import ctypes
 import os
 import warnings
 
-__all__ = ["PerformanceWarning", "quiet_threads", "warn_if_numpy_came_first"]
+__all__ = ["PerformanceWarning", "quiet_threads", "warn_if_numpy_came_first", "cblas_sgemm"]
 
 
 class PerformanceWarning(RuntimeWarning):
@@ -50,6 +50,23 @@ def _loaded_openblas():
                 return ctypes.CDLL(path)          # already loaded: the same handle
             except OSError:
                 continue
+    return None
+
+
+# cblas_sgemm's names in OpenBLAS builds, and whether its integers are 64-bit: NumPy's
+# wheels bundle an ILP64 build with prefixed, suffixed names; distributions' are LP64
+_SGEMM_NAMES = (("scipy_cblas_sgemm64_", True), ("cblas_sgemm64_", True),
+                ("scipy_cblas_sgemm", False), ("cblas_sgemm", False))
+
+
+def cblas_sgemm():
+    """(address, ilp64) of the loaded OpenBLAS's cblas_sgemm, for compiled loops that call
+    it directly (native_rnn.h), or None."""
+    lib = _loaded_openblas()
+    for name, ilp64 in _SGEMM_NAMES if lib is not None else ():
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            return ctypes.cast(fn, ctypes.c_void_p).value, ilp64
     return None
 
 

@@ -33,9 +33,10 @@ __all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias
            "dense_order", "relu_backward", "clamp", "clamp_backward", "rows", "bn_stats",
            "bn_apply", "bn_backward", "adam", "like_planes", "max_pool", "max_pool_backward",
            "direct", "padded", "pack_weight", "conv_direct", "conv_weight_grad", "gelu",
-           "depthwise", "depthwise_input_grad", "depthwise_weight_grad"]
+           "depthwise", "depthwise_input_grad", "depthwise_weight_grad", "lstm_loops",
+           "lstm_forward", "lstm_backward"]
 
-_VERSION = 12
+_VERSION = 13
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
@@ -63,6 +64,8 @@ _DIRECT_SIGNATURES = {   # float32 only (native_conv.h)
     "conv_weight_grad_f32": [_P, _I, _I, _P] + [_I] * 6 + [_P, _I, _I],
     "max_pool2x2_f32": [_P] + [_I] * 6 + [_P, _P, _I, _I] + [_I] * 4,
     "gelu_f32": [_P, _P, _P, _P, ctypes.c_float, _I, _I],          # native_gelu.h
+    "lstm_forward_f32": [_P, ctypes.c_int, _I] + [_P] * 6 + [_I] * 4,   # native_rnn.h
+    "lstm_backward_f32": [_P, ctypes.c_int, _I] + [_P] * 8 + [_I] * 4,
 }
 
 
@@ -337,6 +340,45 @@ def gelu(x, with_slope, coefficients, z_max):
     in_parts(lambda part: LIB.gelu_f32(*args, part[0], part[1]),
              _split(x.size, 1, x.nbytes * 3))
     return y, slope
+
+
+def lstm_loops(dtype):
+    """Whether the compiled LSTM loops (native_rnn.h) can run: float32 on an AVX2 CPU, with
+    the sgemm of the OpenBLAS that NumPy loaded found by name."""
+    return DIRECT and dtype == np.float32 and _sgemm() is not None
+
+
+_SGEMM = []
+
+
+def _sgemm():
+    """(address of cblas_sgemm, whether its integers are 64-bit), or None; looked up once."""
+    if not _SGEMM:
+        from .blas import cblas_sgemm
+        _SGEMM.append(cblas_sgemm())
+    return _SGEMM[0]
+
+
+def lstm_forward(a, hs, cs, tc, wh_t, rows, reverse):
+    """The whole forward walk of an LSTM layer (see native_rnn.h for the arrays), float32,
+    all C-contiguous."""
+    address, ilp64 = _sgemm()
+    T, B, _, H = a.shape
+    tmp = np.empty((B, 4 * H), np.float32)
+    LIB.lstm_forward_f32(address, ilp64, rows, *(v.ctypes.data for v in (a, hs, cs, tc, wh_t,
+                                                                         tmp)),
+                         T, B, H, int(reverse))
+
+
+def lstm_backward(dz, q, act, g, dc, wh, norms, rows, reverse):
+    """The whole BPTT walk of an LSTM layer (native_rnn.h); returns dL/dh_0."""
+    address, ilp64 = _sgemm()
+    T, B, _, H = dz.shape
+    dh_rec = np.empty((B, H), np.float32)
+    LIB.lstm_backward_f32(address, ilp64, rows, *(v.ctypes.data for v in (dz, q, act, g, dc,
+                                                                          dh_rec, wh)),
+                          _ptr(norms), T, B, H, int(reverse))
+    return dh_rec
 
 
 def clamp(x, lo, hi):

@@ -33,12 +33,19 @@ The output sequence, h_n and c_n are then views of it through cheap slicing node
 gradient, and since h_n is the same row as the last output step, dL/dh_n and
 dL/dy_T add up there with no special case. No change to the engine was needed.
 
+Compiled loops. For float32 on an AVX2 CPU, LSTM's two walks over time each run as one
+call into native_rnn.h (the step's product through the sgemm of NumPy's OpenBLAS, the
+gate arithmetic in one vectorised pass per step), with the same arrays as the NumPy
+loops below, which remain for float64 and other machines; tests/ops/test_native.py
+holds the two to the same values. The lstm workload's training step: 26 -> 15 ms.
+
 Diagnostics: pass `record=callable` and backward calls it with the array (T,) of
 ||dL/dh_t|| (over batch and hidden units, forward-time order) that BPTT computed.
 Computations run in the inputs' dtype (float32, or float64 for gradcheck).
 """
 import numpy as np
 
+from .._kernels import native
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .indexing import narrow, select
@@ -56,13 +63,18 @@ __all__ = ["rnn_layer", "lstm_layer", "gru_layer", "rnn_tanh_cell", "rnn_relu_ce
 _BLOCK_MACS, _SPLIT_UP_TO = 1 << 18, 1 << 22
 
 
-def _row_blocks(m, k, n):
-    """Row slices that split an (m, k) @ (k, n) product into single-threaded pieces."""
+def _block_rows(m, k, n):
+    """Rows per piece when an (m, k) @ (k, n) product goes in single-threaded pieces."""
     macs = m * k * n
     if macs <= _BLOCK_MACS or macs > _SPLIT_UP_TO:
-        return [slice(None)]
-    rows = max(1, _BLOCK_MACS // (k * n))
-    return [slice(i, i + rows) for i in range(0, m, rows)]
+        return m
+    return max(1, _BLOCK_MACS // (k * n))
+
+
+def _row_blocks(m, k, n):
+    """Row slices that split an (m, k) @ (k, n) product into single-threaded pieces."""
+    rows = _block_rows(m, k, n)
+    return [slice(None)] if rows >= m else [slice(i, i + rows) for i in range(0, m, rows)]
 
 
 def _matmul(a, b, out, blocks):
@@ -213,6 +225,10 @@ class LSTMLayer(_Recurrence):
         cs = np.empty((T + 1, B, H), a.dtype)       # c_t, in the rows hs uses
         cs[T * r] = c0
         tc = np.empty((T, B, H), a.dtype)
+        if native.lstm_loops(a.dtype):              # the whole walk in one compiled call
+            native.lstm_forward(a, hs, cs, tc, wh_t, _block_rows(B, H, 4 * H), r)
+            hs[T + 1] = cs[T * (1 - r)]
+            return cs, tc
         tmp, ig = np.empty((B, 4, H), a.dtype), np.empty((B, H), a.dtype)
         tmp2, blocks = tmp.reshape(B, 4 * H), _row_blocks(B, H, 4 * H)
         for t in self._steps(T, r):
@@ -253,6 +269,11 @@ class LSTMLayer(_Recurrence):
         dh, tmp = np.empty((B, H), a.dtype), np.empty((B, H), a.dtype)
         dh_rec = np.zeros((B, H), a.dtype)
         dc = np.array(g[T + 1])                     # dL/dc_n
+        if native.lstm_loops(a.dtype):              # the whole walk in one compiled call
+            gc = np.ascontiguousarray(g, a.dtype)
+            dh_rec = native.lstm_backward(dz, q, a, gc, dc, np.ascontiguousarray(wh),
+                                          norms, _block_rows(B, 4 * H, H), r)
+            return dz, dh_rec, dc
         blocks = _row_blocks(B, 4 * H, H)
         for t in self._steps_back(T):
             np.add(g[t + 1 - r], dh_rec, out=dh)    # dL/dh_t: output + step t+1 via W_hh
