@@ -33,8 +33,8 @@ __all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias
            "dense_order", "relu_backward", "clamp", "clamp_backward", "rows", "bn_stats",
            "bn_apply", "bn_backward", "adam", "like_planes", "max_pool", "max_pool_backward",
            "direct", "padded", "pack_weight", "conv_direct", "conv_weight_grad", "gelu",
-           "depthwise", "depthwise_input_grad", "depthwise_weight_grad", "lstm_loops",
-           "lstm_forward", "lstm_backward"]
+           "depthwise", "depthwise_input_grad", "depthwise_weight_grad", "rnn_loops",
+           "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
 
 _VERSION = 13
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
@@ -66,6 +66,8 @@ _DIRECT_SIGNATURES = {   # float32 only (native_conv.h)
     "gelu_f32": [_P, _P, _P, _P, ctypes.c_float, _I, _I],          # native_gelu.h
     "lstm_forward_f32": [_P, ctypes.c_int, _I] + [_P] * 6 + [_I] * 4,   # native_rnn.h
     "lstm_backward_f32": [_P, ctypes.c_int, _I] + [_P] * 8 + [_I] * 4,
+    "gru_forward_f32": [_P, ctypes.c_int, _I] + [_P] * 6 + [_I] * 4,
+    "gru_backward_f32": [_P, ctypes.c_int, _I] + [_P] * 9 + [_I] * 4,
 }
 
 
@@ -342,9 +344,9 @@ def gelu(x, with_slope, coefficients, z_max):
     return y, slope
 
 
-def lstm_loops(dtype):
-    """Whether the compiled LSTM loops (native_rnn.h) can run: float32 on an AVX2 CPU, with
-    the sgemm of the OpenBLAS that NumPy loaded found by name."""
+def rnn_loops(dtype):
+    """Whether the compiled LSTM and GRU loops (native_rnn.h) can run: float32 on an AVX2
+    CPU, with the sgemm of the OpenBLAS that NumPy loaded found by name."""
     return DIRECT and dtype == np.float32 and _sgemm() is not None
 
 
@@ -378,6 +380,27 @@ def lstm_backward(dz, q, act, g, dc, wh, norms, rows, reverse):
     LIB.lstm_backward_f32(address, ilp64, rows, *(v.ctypes.data for v in (dz, q, act, g, dc,
                                                                           dh_rec, wh)),
                           _ptr(norms), T, B, H, int(reverse))
+    return dh_rec
+
+
+def gru_forward(a, hs, hn, wh_t, b_hn, rows, reverse):
+    """The whole forward walk of a GRU layer (native_rnn.h), float32, all C-contiguous."""
+    address, ilp64 = _sgemm()
+    T, B, _, H = a.shape
+    tmp = np.empty((B, 3 * H), np.float32)
+    LIB.gru_forward_f32(address, ilp64, rows, *(v.ctypes.data for v in (a, hs, hn, wh_t, b_hn,
+                                                                        tmp)),
+                        T, B, H, int(reverse))
+
+
+def gru_backward(dz, pn, act, dn, g, wh, norms, rows, reverse):
+    """The whole BPTT walk of a GRU layer (native_rnn.h); returns dL/dh_0."""
+    address, ilp64 = _sgemm()
+    T, B, _, H = dz.shape
+    dh, dh_rec = np.empty((B, H), np.float32), np.empty((B, H), np.float32)
+    LIB.gru_backward_f32(address, ilp64, rows, *(v.ctypes.data for v in (dz, pn, act, dn, g, wh,
+                                                                         dh, dh_rec)),
+                         _ptr(norms), T, B, H, int(reverse))
     return dh_rec
 
 

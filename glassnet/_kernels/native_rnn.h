@@ -1,7 +1,7 @@
-/* The LSTM layer's loops over time, float32 with AVX2 and FMA: one call runs the whole
- * sequence, forward or backward (ops/recurrent.py's LSTMLayer, whose docstring has the
- * formulas and the internal gate order o, i, f, g with the sigmoid gates' weights halved:
- * sig(z) = (1 + tanh(z / 2)) / 2).
+/* The LSTM and GRU layers' loops over time, float32 with AVX2 and FMA: one call runs the
+ * whole sequence, forward or backward (ops/recurrent.py's LSTMLayer and GRULayer, whose
+ * docstring has the formulas and the internal gate orders -- LSTM o, i, f, g; GRU r, z, n
+ * -- with the sigmoid gates' weights halved: sig(z) = (1 + tanh(z / 2)) / 2).
  *
  * Why: in NumPy each time step is a small product (h W_hh^T, ~1M multiply-adds at batch
  * 64, hidden 64) and ten elementwise calls on 4,096-value arrays; at 28 steps the calls'
@@ -164,10 +164,118 @@ void lstm_backward_f32(const void *sgemm, int ilp64, i64 rows, float *dz, const 
     }
 }
 
+/* One GRU step's gates for 8 values: r, z = sig(x_rz + rec_rz) into z0, z1; hn = rec_n +
+ * b_hn; n = tanh(x_n + r hn) into z2; h = n + z (h_prev - n). */
+static inline __attribute__((target("avx2,fma"), always_inline)) void
+gru_gates8(float *z0, float *z1, float *z2, const float *r0, const float *r1,
+           const float *r2, const float *b_hn, const float *h_prev, float *hn, float *h)
+{
+    const __m256 half = _mm256_set1_ps(0.5f);
+    const __m256 rg = _mm256_fmadd_ps(tanh_ps(_mm256_add_ps(_mm256_loadu_ps(z0),
+                                                            _mm256_loadu_ps(r0))), half, half);
+    const __m256 zg = _mm256_fmadd_ps(tanh_ps(_mm256_add_ps(_mm256_loadu_ps(z1),
+                                                            _mm256_loadu_ps(r1))), half, half);
+    const __m256 hv = _mm256_add_ps(_mm256_loadu_ps(r2), _mm256_loadu_ps(b_hn));
+    const __m256 n = tanh_ps(_mm256_add_ps(_mm256_loadu_ps(z2), _mm256_mul_ps(rg, hv)));
+    const __m256 hp = _mm256_loadu_ps(h_prev);
+    _mm256_storeu_ps(z0, rg);
+    _mm256_storeu_ps(z1, zg);
+    _mm256_storeu_ps(z2, n);
+    _mm256_storeu_ps(hn, hv);
+    _mm256_storeu_ps(h, _mm256_add_ps(n, _mm256_mul_ps(zg, _mm256_sub_ps(hp, n))));
+}
+
+/* GRU's forward walk: a (T, B, 3, H) in the order r, z, n (r and z halved), overwritten
+ * with r, z, n; hs (T+1, B, H) with h_0 at row T*r; hn (T, B, H) gets W_hn h_{t-1} + b_hn;
+ * wh_t (H, 3H); b_hn (H); tmp (B, 3H) scratch. */
+__attribute__((target("avx2,fma")))
+void gru_forward_f32(const void *sgemm, int ilp64, i64 rows, float *a, float *hs, float *hn,
+                     const float *wh_t, const float *b_hn, float *tmp, i64 T, i64 B, i64 H,
+                     i64 r)
+{
+    const i64 BH = B * H, G = 3 * H;
+    for (i64 s = 0; s < T; s++) {
+        const i64 t = r ? T - 1 - s : s;
+        const float *h_prev = hs + (t + r) * BH;
+        float *h = hs + (t + 1 - r) * BH, *hnt = hn + t * BH;
+        sgemm_rows(sgemm, ilp64, B, G, H, h_prev, wh_t, tmp, rows);
+        for (i64 b = 0; b < B; b++) {
+            float *z = a + (t * B + b) * G;
+            const float *rec = tmp + b * G;
+            const i64 o = b * H;
+            i64 j = 0;
+            for (; j + 8 <= H; j += 8)
+                gru_gates8(z + j, z + H + j, z + 2 * H + j, rec + j, rec + H + j,
+                           rec + 2 * H + j, b_hn + j, h_prev + o + j, hnt + o + j, h + o + j);
+            if (j < H) {
+                float zb[3][8] = {{0}}, rb[3][8] = {{0}}, bb[8] = {0}, hp[8] = {0}, nb[8], hb[8];
+                const i64 n = H - j;
+                for (int k = 0; k < 3; k++) {
+                    memcpy(zb[k], z + k * H + j, n * sizeof(float));
+                    memcpy(rb[k], rec + k * H + j, n * sizeof(float));
+                }
+                memcpy(bb, b_hn + j, n * sizeof(float));
+                memcpy(hp, h_prev + o + j, n * sizeof(float));
+                gru_gates8(zb[0], zb[1], zb[2], rb[0], rb[1], rb[2], bb, hp, nb, hb);
+                for (int k = 0; k < 3; k++)
+                    memcpy(z + k * H + j, zb[k], n * sizeof(float));
+                memcpy(hnt + o + j, nb, n * sizeof(float));
+                memcpy(h + o + j, hb, n * sizeof(float));
+            }
+        }
+    }
+}
+
+/* GRU's BPTT walk (GRULayer._bptt's loop): dz (T, B, 3, H) comes with the factors for r
+ * and z (block 2 is written), pn (T, B, H) = (1 - z)(1 - n^2), act: the activations r, z,
+ * n; dn (T, B, H) gets dL/dz_n; g (T+1, B, H); wh (3H, H); dh (B, H) scratch; dh_rec (B,
+ * H) leaves as dL/dh_0; norms (T) or NULL. */
+__attribute__((target("avx2,fma")))
+void gru_backward_f32(const void *sgemm, int ilp64, i64 rows, float *dz, const float *pn,
+                      const float *act, float *dn, const float *g, const float *wh, float *dh,
+                      float *dh_rec, float *norms, i64 T, i64 B, i64 H, i64 r)
+{
+    const i64 BH = B * H, G = 3 * H;
+    memset(dh_rec, 0, BH * sizeof(float));
+    for (i64 s = 0; s < T; s++) {
+        const i64 t = r ? s : T - 1 - s;
+        const float *gt = g + (t + 1 - r) * BH, *pt = pn + t * BH;
+        float *dnt = dn + t * BH;
+        double norm = 0;
+        for (i64 b = 0; b < B; b++) {
+            float *d = dz + (t * B + b) * G;
+            const float *rr = act + (t * B + b) * G;
+            for (i64 j = 0; j < H; j++) {
+                const i64 k = b * H + j;
+                const float dhv = gt[k] + dh_rec[k];      /* dL/dh_t */
+                norm += (double)dhv * dhv;
+                dh[k] = dhv;
+                const float dnv = dhv * pt[k];            /* dL/dz_n */
+                dnt[k] = dnv;
+                d[H + j] *= dhv;                           /* dz_z */
+                d[j] *= dnv;                               /* dz_r */
+                d[2 * H + j] = dnv * rr[j];                /* dL/d(W_hn h + b_hn) */
+            }
+        }
+        if (norms)
+            norms[t] = (float)sqrt(norm);
+        sgemm_rows(sgemm, ilp64, B, H, G, dz + t * B * G, wh, dh_rec, rows);
+        for (i64 b = 0; b < B; b++) {
+            const float *zz = act + (t * B + b) * G + H;
+            for (i64 j = 0; j < H; j++)
+                dh_rec[b * H + j] += dh[b * H + j] * zz[j];   /* and directly, times z */
+        }
+    }
+}
+
 #else   /* not x86-64 with GCC or Clang: recurrent.py keeps its NumPy loops */
 
 void lstm_forward_f32(void) {}
 
 void lstm_backward_f32(void) {}
+
+void gru_forward_f32(void) {}
+
+void gru_backward_f32(void) {}
 
 #endif
