@@ -31,7 +31,7 @@ import time
 import tracemalloc
 
 from _common import THREADS, load_report, seconds, thread_report  # first
-from workloads import lstm_classifier
+from workloads import recurrent_classifier
 
 import numpy as np
 
@@ -53,7 +53,7 @@ def _setup(kind, size):
         model, shape = models.get("cnn-mnist"), (size, 1, 28, 28)
     else:
         model = (models.get("lstm-mnist") if "lstm-mnist" in models.names()
-                 else lstm_classifier(gn.nn))
+                 else recurrent_classifier(gn.nn))
         shape = (LSTM_BATCH, size, 28)
     x = gn.tensor(rng.uniform(0, 1, shape).astype(np.float32))
     y = gn.tensor(rng.integers(0, 10, shape[0]))

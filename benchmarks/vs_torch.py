@@ -58,7 +58,7 @@ import torch
 
 import glassnet as gn
 import glassnet.nn.functional as F
-from workloads import WORKLOADS, build, forward_flops, layer_spec, make_batch
+from workloads import RECURRENT, WORKLOADS, build, forward_flops, layer_spec, make_batch
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker.py")
 RTOL = 1e-3
@@ -72,8 +72,8 @@ class Mismatch(AssertionError):
 
 
 def skip_reason(workload):
-    if workload.model == "lstm-mnist" and not hasattr(gn.nn, "LSTM"):
-        return "glassnet.nn has no LSTM yet"
+    if workload.model in RECURRENT and not hasattr(gn.nn, RECURRENT[workload.model][0]):
+        return f"glassnet.nn has no {RECURRENT[workload.model][0]} yet"
     return None
 
 

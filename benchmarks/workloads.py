@@ -13,10 +13,20 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Workload:
-    model: str          # name in glassnet.models (or "lstm-mnist": lstm_classifier below)
+    model: str          # name in glassnet.models, or a RECURRENT one (built below)
     train: bool
     batch: int
     input_size: tuple = (1, 28, 28)
+
+
+# recurrent classifiers, written once for both frameworks: name -> (layer, hidden size,
+# layers, bidirectional); each reads its input as (batch, steps, features)
+RECURRENT = {
+    "lstm-mnist": ("LSTM", 64, 1, False),
+    "gru-mnist": ("GRU", 64, 1, False),
+    "bilstm-mnist": ("LSTM", 64, 2, True),
+    "lstm-long": ("LSTM", 128, 1, False),
+}
 
 
 CIFAR = (3, 32, 32)
@@ -25,6 +35,9 @@ WORKLOADS = {
     "cnn": Workload("cnn-mnist", True, 64),
     "cnn-deep": Workload("cnn-mnist-deep", True, 64),
     "lstm": Workload("lstm-mnist", True, 64, (28, 28)),
+    "gru": Workload("gru-mnist", True, 64, (28, 28)),
+    "bilstm": Workload("bilstm-mnist", True, 64, (28, 28)),
+    "lstm-long": Workload("lstm-long", True, 32, (256, 28)),    # 256 steps, hidden 128
     "cnn-infer": Workload("cnn-mnist", False, 1000),
     "mlp-infer": Workload("mlp", False, 1000),
     "mlp-b1": Workload("mlp", True, 1),          # one image per step: the cost per op call
@@ -44,19 +57,22 @@ def make_batch(workload, seed=0):
     return x, y
 
 
-def lstm_classifier(nn, input_size=28, hidden_size=64, num_classes=10):
-    """The LSTM MNIST classifier, written once for both frameworks (`nn` is glassnet.nn or
-    torch.nn): each image row is one time step, the last step's output goes to a Linear."""
-    class LSTMClassifier(nn.Module):
+def recurrent_classifier(nn, input_size=28, hidden_size=64, num_classes=10, layer="LSTM",
+                    num_layers=1, bidirectional=False):
+    """A recurrent classifier written once for both frameworks (`nn` is glassnet.nn or
+    torch.nn): each row of the input is one time step, the last step's output goes to a
+    Linear. The defaults are the LSTM MNIST classifier."""
+    class RecurrentClassifier(nn.Module):
         def __init__(self):
             super().__init__()
-            self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
-            self.fc = nn.Linear(hidden_size, num_classes)
+            self.rnn = getattr(nn, layer)(input_size, hidden_size, num_layers=num_layers,
+                                          batch_first=True, bidirectional=bidirectional)
+            self.fc = nn.Linear(hidden_size * (2 if bidirectional else 1), num_classes)
 
         def forward(self, x):
-            out, _ = self.lstm(x.reshape(x.shape[0], -1, input_size))
+            out, _ = self.rnn(x.reshape(x.shape[0], -1, input_size))
             return self.fc(out[:, -1])
-    return LSTMClassifier()
+    return RecurrentClassifier()
 
 
 # ----------------------------------------------------------------- Sequentials as data
@@ -111,8 +127,10 @@ def build(workload, nn, framework, spec=None):
     """The workload's network in `framework` ("glassnet" or "torch", whose `nn` is given):
     glassnet's from its zoo; torch's from `spec` (a Sequential's layer_spec) or as the
     family's twin in benchmarks/torch_twins.py. Weights are the caller's to set."""
-    if workload.model == "lstm-mnist":
-        return lstm_classifier(nn)
+    if workload.model in RECURRENT:
+        layer, hidden, layers, bidirectional = RECURRENT[workload.model]
+        return recurrent_classifier(nn, workload.input_size[-1], hidden, layer=layer,
+                               num_layers=layers, bidirectional=bidirectional)
     if framework == "glassnet":
         from glassnet import models
         return models.get(workload.model)
@@ -124,7 +142,7 @@ def build(workload, nn, framework, spec=None):
 
 def forward_flops(model, x):
     """FLOPs (2 per multiply-add) of one forward pass of a glassnet model on x, counting
-    the GEMM-shaped layers: Linear, Conv, LSTM (its input and recurrent products)."""
+    the GEMM-shaped layers: Linear, Conv, LSTM and GRU (input and recurrent products)."""
     total = [0]
 
     def count(module, args, output):
@@ -134,13 +152,14 @@ def forward_flops(model, x):
         elif kind.startswith("Conv"):
             total[0] += (2 * output.numel() * module.in_channels // module.groups
                          * int(np.prod(module.kernel_size)))
-        elif kind == "LSTM":
+        elif kind in ("LSTM", "GRU"):
             shape = args[0].shape
             tokens = shape[0] * shape[1] if len(shape) == 3 else shape[0]
             h, dirs = module.hidden_size, 2 if getattr(module, "bidirectional", False) else 1
+            gates = 4 if kind == "LSTM" else 3
             for layer in range(module.num_layers):
                 inputs = module.input_size if layer == 0 else h * dirs
-                total[0] += 2 * tokens * dirs * 4 * h * (inputs + h)
+                total[0] += 2 * tokens * dirs * gates * h * (inputs + h)
 
     handles = [m.register_forward_hook(count) for _, m in model.named_modules()]
     try:
