@@ -20,7 +20,8 @@ import ctypes
 import os
 import warnings
 
-__all__ = ["PerformanceWarning", "quiet_threads", "warn_if_numpy_came_first", "cblas_sgemm"]
+__all__ = ["PerformanceWarning", "quiet_threads", "warn_if_numpy_came_first", "cblas_sgemm",
+           "one_thread"]
 
 
 class PerformanceWarning(RuntimeWarning):
@@ -68,6 +69,47 @@ def cblas_sgemm():
         if fn is not None:
             return ctypes.cast(fn, ctypes.c_void_p).value, ilp64
     return None
+
+
+_THREAD_NAMES = (("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+                 ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+                 ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+                 ("openblas_get_num_threads", "openblas_set_num_threads"))
+_CONTROLS = []
+
+
+def _thread_controls():
+    """(get_num_threads, set_num_threads) of the loaded OpenBLAS, or None; looked up once."""
+    if not _CONTROLS:
+        lib, found = _loaded_openblas(), None
+        for get, put in _THREAD_NAMES if lib is not None else ():
+            if hasattr(lib, get) and hasattr(lib, put):
+                found = getattr(lib, get), getattr(lib, put)
+                found[0].restype, found[1].restype = ctypes.c_int, None
+                found[1].argtypes = [ctypes.c_int]
+                break
+        _CONTROLS.append(found)
+    return _CONTROLS[0]
+
+
+class one_thread:
+    """`with one_thread() as ok:` OpenBLAS runs its products on the calling thread only,
+    until the block ends (then its thread count is restored); `ok` is False where that
+    cannot be set, and nothing changes. For loops of small products (the recurrent
+    layers' steps), where waking a second thread costs more than it brings. The setting is
+    OpenBLAS's, process-wide: products other threads start meanwhile run on one thread."""
+
+    def __enter__(self):
+        controls = _thread_controls()
+        self.saved = None if controls is None else controls[0]()
+        if self.saved is not None:
+            controls[1](1)
+        return self.saved is not None
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            _thread_controls()[1](self.saved)
+        return False
 
 
 def quiet_threads():

@@ -548,3 +548,16 @@ def test_compiled_recurrent_loops_record_the_same_gradient_norms(monkeypatch, ki
     fused = norms()
     monkeypatch.setattr(native, "rnn_loops", lambda dtype: False)
     np.testing.assert_allclose(fused, norms(), rtol=1e-5)
+
+
+def test_one_blas_thread_inside_the_block_and_restored_after():
+    from glassnet._kernels import blas
+    controls = blas._thread_controls()
+    if controls is None:
+        pytest.skip("the loaded BLAS has no OpenBLAS thread controls")
+    before = controls[0]()
+    with pytest.raises(KeyError):
+        with blas.one_thread() as alone:
+            assert alone and controls[0]() == 1
+            raise KeyError("restored even so")
+    assert controls[0]() == before
