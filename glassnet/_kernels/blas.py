@@ -144,4 +144,3 @@ def warn_if_numpy_came_first(came_first):
         "or set OPENBLAS_THREAD_TIMEOUT=4 in the environment", PerformanceWarning,
         stacklevel=3)
     return False
-

@@ -34,10 +34,10 @@ gradient, and since h_n is the same row as the last output step, dL/dh_n and
 dL/dy_T add up there with no special case. No change to the engine was needed.
 
 Compiled loops. For float32 on an AVX2 CPU, LSTM's and GRU's two walks over time each
-run as one call into native_rnn.h (the step's product through the sgemm of NumPy's OpenBLAS, the
-gate arithmetic in one vectorised pass per step), with the same arrays as the NumPy
-loops below, which remain for float64 and other machines; tests/ops/test_native.py
-holds the two to the same values. The lstm workload's training step: 26 -> 13.6 ms.
+run as one call into native_rnn.h (the step's product through the sgemm of NumPy's
+OpenBLAS, the gate arithmetic in one vectorised pass per step), with the same arrays as
+the NumPy loops below, which remain for float64 and other machines;
+tests/ops/test_native.py holds the two to the same values. The lstm workload's training step: 26 -> 13.6 ms.
 
 Diagnostics: pass `record=callable` and backward calls it with the array (T,) of
 ||dL/dh_t|| (over batch and hidden units, forward-time order) that BPTT computed.
