@@ -37,7 +37,7 @@ __all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias
            "depthwise", "depthwise_input_grad", "depthwise_weight_grad", "rnn_loops",
            "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
 
-_VERSION = 13
+_VERSION = 14
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
@@ -66,9 +66,9 @@ _DIRECT_SIGNATURES = {   # float32 only (native_conv.h)
     "max_pool2x2_f32": [_P] + [_I] * 6 + [_P, _P, _I, _I] + [_I] * 4,
     "gelu_f32": [_P, _P, _P, _P, ctypes.c_float, _I, _I],          # native_gelu.h
     "lstm_forward_f32": [_P, ctypes.c_int, _I] + [_P] * 6 + [_I] * 4,   # native_rnn.h
-    "lstm_backward_f32": [_P, ctypes.c_int, _I] + [_P] * 8 + [_I] * 4,
+    "lstm_backward_f32": [_P, ctypes.c_int, _I] + [_P] * 9 + [_I] * 4,
     "gru_forward_f32": [_P, ctypes.c_int, _I] + [_P] * 6 + [_I] * 4,
-    "gru_backward_f32": [_P, ctypes.c_int, _I] + [_P] * 9 + [_I] * 4,
+    "gru_backward_f32": [_P, ctypes.c_int, _I] + [_P] * 10 + [_I] * 4,
 }
 
 
@@ -381,14 +381,15 @@ def lstm_forward(a, hs, cs, tc, wh_t, rows, reverse):
           T, B, H, int(reverse))
 
 
-def lstm_backward(dz, q, act, g, dc, wh, norms, rows, reverse):
-    """The whole BPTT walk of an LSTM layer (native_rnn.h); returns dL/dh_0."""
-    T, B, _, H = dz.shape
-    dh_rec = np.empty((B, H), np.float32)
-    _walk(LIB.lstm_backward_f32, rows, *(v.ctypes.data for v in (dz, q, act, g, dc, dh_rec,
-                                                                  wh)),
+def lstm_backward(act, tc, cs, g, dc, wh, norms, rows, reverse):
+    """The whole BPTT walk of an LSTM layer (native_rnn.h), the gate derivatives included;
+    returns (dL/dz of every gate (T, B, 4, H), dL/dh_0); dc goes from dL/dc_n to dL/dc_0."""
+    T, B, _, H = act.shape
+    dz, dh_rec = np.empty_like(act), np.empty((B, H), np.float32)
+    _walk(LIB.lstm_backward_f32, rows, *(v.ctypes.data for v in (dz, act, tc, cs, g, dc,
+                                                                  dh_rec, wh)),
           _ptr(norms), T, B, H, int(reverse))
-    return dh_rec
+    return dz, dh_rec
 
 
 def gru_forward(a, hs, hn, wh_t, b_hn, rows, reverse):
@@ -399,14 +400,16 @@ def gru_forward(a, hs, hn, wh_t, b_hn, rows, reverse):
           T, B, H, int(reverse))
 
 
-def gru_backward(dz, pn, act, dn, g, wh, norms, rows, reverse):
-    """The whole BPTT walk of a GRU layer (native_rnn.h); returns dL/dh_0."""
-    T, B, _, H = dz.shape
+def gru_backward(act, hs, hn, g, wh, norms, rows, reverse):
+    """The whole BPTT walk of a GRU layer (native_rnn.h), the gate derivatives included;
+    returns (the hidden path's dL/dz (T, B, 3, H), dL/dz_n (T, B, H), dL/dh_0)."""
+    T, B, _, H = act.shape
+    dz, dn = np.empty_like(act), np.empty((T, B, H), np.float32)
     dh, dh_rec = np.empty((B, H), np.float32), np.empty((B, H), np.float32)
-    _walk(LIB.gru_backward_f32, rows, *(v.ctypes.data for v in (dz, pn, act, dn, g, wh, dh,
-                                                                 dh_rec)),
+    _walk(LIB.gru_backward_f32, rows, *(v.ctypes.data for v in (dz, act, hs, hn, dn, g, wh,
+                                                                 dh, dh_rec)),
           _ptr(norms), T, B, H, int(reverse))
-    return dh_rec
+    return dz, dn, dh_rec
 
 
 def clamp(x, lo, hi):

@@ -125,41 +125,103 @@ void lstm_forward_f32(const void *sgemm, int ilp64, i64 rows, float *a, float *h
     }
 }
 
-/* The backward walk (BPTT). dz (T, B, 4, H) comes holding each gate's factor (see
- * LSTMLayer._bptt: for o the one multiplied by dL/dh, for i, f, g the ones multiplied by
- * dL/dc) and leaves holding dL/dz; q (T, B, H) = o (1 - tanh(c)^2); f (T, B, 4, H): the
- * activations (the f gate is block 2); g (T+2, B, H): dL/d(packed output), row t+1-r for
- * h_t; dc (B, H) comes as dL/dc_n and leaves as dL/dc_0; dh_rec (B, H) leaves as dL/dh_0;
- * wh (4H, H) is W_hh (not halved: dz is the gradient of the true pre-activations);
- * norms (T) or NULL gets ||dL/dh_t||. */
+/* One BPTT step's gradients for 8 values of an LSTM layer: from dL/dh_t = gt + dh_rec and
+ * dL/dc_t's part from step t+1 (dc), the saved activations a0..a3 (o, i, f, g), tanh(c_t)
+ * and c_{t-1}, write dL/dz of the four gates into d0..d3 and dL/dc_{t-1} into dc; returns
+ * dL/dh_t (for its norm). The products in the order of LSTMLayer._bptt's NumPy loop. */
+static inline __attribute__((target("avx2,fma"), always_inline)) __m256
+lstm_grads8(float *d0, float *d1, float *d2, float *d3, const float *a0, const float *a1,
+            const float *a2, const float *a3, const float *tc, const float *cp,
+            const float *gt, const float *dhr, float *dc)
+{
+    const __m256 one = _mm256_set1_ps(1.f);
+    const __m256 dh = _mm256_add_ps(_mm256_loadu_ps(gt), _mm256_loadu_ps(dhr));
+    const __m256 o = _mm256_loadu_ps(a0), i = _mm256_loadu_ps(a1);
+    const __m256 f = _mm256_loadu_ps(a2), g = _mm256_loadu_ps(a3);
+    const __m256 t = _mm256_loadu_ps(tc);
+    /* dz_o = dh tanh(c) o (1 - o);  dL/dc_t = dc + dh o (1 - tanh(c)^2) */
+    _mm256_storeu_ps(d0, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(one, o), o),
+                                                     t), dh));
+    const __m256 q = _mm256_mul_ps(_mm256_sub_ps(one, _mm256_mul_ps(t, t)), o);
+    const __m256 dcv = _mm256_add_ps(_mm256_loadu_ps(dc), _mm256_mul_ps(dh, q));
+    /* dz_i = dc g i (1 - i), dz_f = dc c_{t-1} f (1 - f), dz_g = dc i (1 - g^2) */
+    _mm256_storeu_ps(d1, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(one, i), i),
+                                                     g), dcv));
+    _mm256_storeu_ps(d2, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(one, f), f),
+                                                     _mm256_loadu_ps(cp)), dcv));
+    _mm256_storeu_ps(d3, _mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(one, _mm256_mul_ps(g, g)),
+                                                     i), dcv));
+    _mm256_storeu_ps(dc, _mm256_mul_ps(dcv, f));          /* dL/dc_{t-1} = dL/dc_t f */
+    return dh;
+}
+
+/* Adds the squares of v's 8 values to the 4 double sums in acc. */
+static inline __attribute__((target("avx2,fma"), always_inline)) __m256d
+sum_squares8(__m256d acc, __m256 v)
+{
+    const __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+    const __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1));
+    return _mm256_fmadd_pd(hi, hi, _mm256_fmadd_pd(lo, lo, acc));
+}
+
+static inline __attribute__((target("avx2,fma"), always_inline)) double
+sum4(__m256d v)
+{
+    double s[4];
+    _mm256_storeu_pd(s, v);
+    return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+/* The backward walk (BPTT), the gate derivatives formed step by step while the step's
+ * values are in cache (the NumPy version forms them for all steps first, in whole-array
+ * passes). dz (T, B, 4, H) gets dL/dz of every gate; act (T, B, 4, H): the activations o,
+ * i, f, g; tc (T, B, H): tanh(c_t); cs (T+1, B, H): c_t in hs's rows (c_{t-1} at row
+ * t+r); g (T+2, B, H): dL/d(packed output), row t+1-r for h_t; dc (B, H) comes as
+ * dL/dc_n and leaves as dL/dc_0; dh_rec (B, H) leaves as dL/dh_0; wh (4H, H) is W_hh
+ * (not halved: dz is the gradient of the true pre-activations); norms (T) or NULL gets
+ * ||dL/dh_t||. */
 __attribute__((target("avx2,fma")))
-void lstm_backward_f32(const void *sgemm, int ilp64, i64 rows, float *dz, const float *q,
-                       const float *act, const float *g, float *dc, float *dh_rec,
-                       const float *wh, float *norms, i64 T, i64 B, i64 H, i64 r)
+void lstm_backward_f32(const void *sgemm, int ilp64, i64 rows, float *dz, const float *act,
+                       const float *tc, const float *cs, const float *g, float *dc,
+                       float *dh_rec, const float *wh, float *norms, i64 T, i64 B, i64 H,
+                       i64 r)
 {
     const i64 BH = B * H, G = 4 * H;
     memset(dh_rec, 0, BH * sizeof(float));
     for (i64 s = 0; s < T; s++) {
         const i64 t = r ? s : T - 1 - s;
-        const float *gt = g + (t + 1 - r) * BH, *qt = q + t * BH;
-        double norm = 0;
+        const float *gt = g + (t + 1 - r) * BH, *tct = tc + t * BH, *cp = cs + (t + r) * BH;
+        __m256d acc = _mm256_setzero_pd();
         for (i64 b = 0; b < B; b++) {
             float *d = dz + (t * B + b) * G;
-            const float *f = act + (t * B + b) * G + 2 * H;
-            for (i64 j = 0; j < H; j++) {
-                const i64 k = b * H + j;
-                const float dhv = gt[k] + dh_rec[k];       /* dL/dh_t */
-                norm += (double)dhv * dhv;
-                d[j] *= dhv;                                /* dz_o */
-                const float dcv = dc[k] + dhv * qt[k];      /* dL/dc_t */
-                d[H + j] *= dcv;
-                d[2 * H + j] *= dcv;
-                d[3 * H + j] *= dcv;
-                dc[k] = dcv * f[j];                         /* dL/dc_{t-1} */
+            const float *a = act + (t * B + b) * G;
+            const i64 o = b * H;
+            i64 j = 0;
+            for (; j + 8 <= H; j += 8)
+                acc = sum_squares8(acc, lstm_grads8(
+                    d + j, d + H + j, d + 2 * H + j, d + 3 * H + j, a + j, a + H + j,
+                    a + 2 * H + j, a + 3 * H + j, tct + o + j, cp + o + j, gt + o + j,
+                    dh_rec + o + j, dc + o + j));
+            if (j < H) {                       /* the last few through 8-wide buffers */
+                float db[4][8], ab[4][8] = {{0}}, tb[8] = {0}, cb[8] = {0}, gb[8] = {0},
+                      hb[8] = {0}, dcb[8] = {0};
+                const i64 n = H - j;
+                for (int k = 0; k < 4; k++)
+                    memcpy(ab[k], a + k * H + j, n * sizeof(float));
+                memcpy(tb, tct + o + j, n * sizeof(float));
+                memcpy(cb, cp + o + j, n * sizeof(float));
+                memcpy(gb, gt + o + j, n * sizeof(float));
+                memcpy(hb, dh_rec + o + j, n * sizeof(float));
+                memcpy(dcb, dc + o + j, n * sizeof(float));
+                acc = sum_squares8(acc, lstm_grads8(db[0], db[1], db[2], db[3], ab[0], ab[1],
+                                                    ab[2], ab[3], tb, cb, gb, hb, dcb));
+                for (int k = 0; k < 4; k++)
+                    memcpy(d + k * H + j, db[k], n * sizeof(float));
+                memcpy(dc + o + j, dcb, n * sizeof(float));
             }
         }
         if (norms)
-            norms[t] = (float)sqrt(norm);
+            norms[t] = (float)sqrt(sum4(acc));
         sgemm_rows(sgemm, ilp64, B, H, G, dz + t * B * G, wh, dh_rec, rows);
     }
 }
@@ -226,39 +288,80 @@ void gru_forward_f32(const void *sgemm, int ilp64, i64 rows, float *a, float *hs
     }
 }
 
-/* GRU's BPTT walk (GRULayer._bptt's loop): dz (T, B, 3, H) comes with the factors for r
- * and z (block 2 is written), pn (T, B, H) = (1 - z)(1 - n^2), act: the activations r, z,
- * n; dn (T, B, H) gets dL/dz_n; g (T+1, B, H); wh (3H, H); dh (B, H) scratch; dh_rec (B,
- * H) leaves as dL/dh_0; norms (T) or NULL. */
+/* One GRU BPTT step for 8 values: dL/dh_t = gt + dhr goes to dh (and is returned); from
+ * the activations a0..a2 (r, z, n), h_{t-1} and hn = W_hn h_{t-1} + b_hn: dL/dz_n into
+ * dn, and the hidden path's dL/dz into d0 (r), d1 (z), d2 (W_hn h + b_hn, = dz_n r). */
+static inline __attribute__((target("avx2,fma"), always_inline)) __m256
+gru_grads8(float *d0, float *d1, float *d2, const float *a0, const float *a1,
+           const float *a2, const float *hp, const float *hn, const float *gt,
+           const float *dhr, float *dn, float *dh)
+{
+    const __m256 one = _mm256_set1_ps(1.f);
+    const __m256 dhv = _mm256_add_ps(_mm256_loadu_ps(gt), _mm256_loadu_ps(dhr));
+    const __m256 rg = _mm256_loadu_ps(a0), zg = _mm256_loadu_ps(a1), n = _mm256_loadu_ps(a2);
+    /* dz_n = dh (1 - n^2) (1 - z) */
+    const __m256 dnv = _mm256_mul_ps(dhv, _mm256_mul_ps(_mm256_sub_ps(one, _mm256_mul_ps(n, n)),
+                                                        _mm256_sub_ps(one, zg)));
+    _mm256_storeu_ps(dh, dhv);
+    _mm256_storeu_ps(dn, dnv);
+    /* dz_r = dz_n hn r (1 - r),  dz_z = dh (h_{t-1} - n) z (1 - z) */
+    _mm256_storeu_ps(d0, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(one, rg), rg),
+                                                     _mm256_loadu_ps(hn)), dnv));
+    _mm256_storeu_ps(d1, _mm256_mul_ps(_mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(one, zg), zg),
+                                                     _mm256_sub_ps(_mm256_loadu_ps(hp), n)),
+                                       dhv));
+    _mm256_storeu_ps(d2, _mm256_mul_ps(dnv, rg));
+    return dhv;
+}
+
+/* GRU's BPTT walk, the gate derivatives formed step by step as in lstm_backward_f32: dz
+ * (T, B, 3, H) gets the hidden path's dL/dz (r, z, and dz_n r for W_hn h + b_hn); act (T,
+ * B, 3, H): the activations r, z, n; hs (T+1, B, H): h_{t-1} at row t+r; hn (T, B, H);
+ * dn (T, B, H) gets dL/dz_n; g (T+1, B, H); wh (3H, H); dh (B, H) scratch; dh_rec (B, H)
+ * leaves as dL/dh_0; norms (T) or NULL. */
 __attribute__((target("avx2,fma")))
-void gru_backward_f32(const void *sgemm, int ilp64, i64 rows, float *dz, const float *pn,
-                      const float *act, float *dn, const float *g, const float *wh, float *dh,
-                      float *dh_rec, float *norms, i64 T, i64 B, i64 H, i64 r)
+void gru_backward_f32(const void *sgemm, int ilp64, i64 rows, float *dz, const float *act,
+                      const float *hs, const float *hn, float *dn, const float *g,
+                      const float *wh, float *dh, float *dh_rec, float *norms, i64 T, i64 B,
+                      i64 H, i64 r)
 {
     const i64 BH = B * H, G = 3 * H;
     memset(dh_rec, 0, BH * sizeof(float));
     for (i64 s = 0; s < T; s++) {
         const i64 t = r ? s : T - 1 - s;
-        const float *gt = g + (t + 1 - r) * BH, *pt = pn + t * BH;
+        const float *gt = g + (t + 1 - r) * BH, *hp = hs + (t + r) * BH, *hnt = hn + t * BH;
         float *dnt = dn + t * BH;
-        double norm = 0;
+        __m256d acc = _mm256_setzero_pd();
         for (i64 b = 0; b < B; b++) {
             float *d = dz + (t * B + b) * G;
-            const float *rr = act + (t * B + b) * G;
-            for (i64 j = 0; j < H; j++) {
-                const i64 k = b * H + j;
-                const float dhv = gt[k] + dh_rec[k];      /* dL/dh_t */
-                norm += (double)dhv * dhv;
-                dh[k] = dhv;
-                const float dnv = dhv * pt[k];            /* dL/dz_n */
-                dnt[k] = dnv;
-                d[H + j] *= dhv;                           /* dz_z */
-                d[j] *= dnv;                               /* dz_r */
-                d[2 * H + j] = dnv * rr[j];                /* dL/d(W_hn h + b_hn) */
+            const float *a = act + (t * B + b) * G;
+            const i64 o = b * H;
+            i64 j = 0;
+            for (; j + 8 <= H; j += 8)
+                acc = sum_squares8(acc, gru_grads8(
+                    d + j, d + H + j, d + 2 * H + j, a + j, a + H + j, a + 2 * H + j,
+                    hp + o + j, hnt + o + j, gt + o + j, dh_rec + o + j, dnt + o + j,
+                    dh + o + j));
+            if (j < H) {                       /* the last few through 8-wide buffers */
+                float db[3][8], ab[3][8] = {{0}}, pb[8] = {0}, nb[8] = {0}, gb[8] = {0},
+                      rb[8] = {0}, dnb[8], dhb[8];
+                const i64 n = H - j;
+                for (int k = 0; k < 3; k++)
+                    memcpy(ab[k], a + k * H + j, n * sizeof(float));
+                memcpy(pb, hp + o + j, n * sizeof(float));
+                memcpy(nb, hnt + o + j, n * sizeof(float));
+                memcpy(gb, gt + o + j, n * sizeof(float));
+                memcpy(rb, dh_rec + o + j, n * sizeof(float));
+                acc = sum_squares8(acc, gru_grads8(db[0], db[1], db[2], ab[0], ab[1], ab[2],
+                                                   pb, nb, gb, rb, dnb, dhb));
+                for (int k = 0; k < 3; k++)
+                    memcpy(d + k * H + j, db[k], n * sizeof(float));
+                memcpy(dnt + o + j, dnb, n * sizeof(float));
+                memcpy(dh + o + j, dhb, n * sizeof(float));
             }
         }
         if (norms)
-            norms[t] = (float)sqrt(norm);
+            norms[t] = (float)sqrt(sum4(acc));
         sgemm_rows(sgemm, ilp64, B, H, G, dz + t * B * G, wh, dh_rec, rows);
         for (i64 b = 0; b < B; b++) {
             const float *zz = act + (t * B + b) * G + H;

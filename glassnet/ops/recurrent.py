@@ -252,6 +252,12 @@ class LSTMLayer(_Recurrence):
         a, r = self.a, self.r
         cs, tc = self.saved
         T, B, _, H = a.shape
+        dc = np.array(g[T + 1])                     # dL/dc_n
+        if native.rnn_loops(a.dtype):              # the whole walk in one compiled call
+            dz, dh_rec = native.lstm_backward(a, tc, cs, np.ascontiguousarray(g, a.dtype), dc,
+                                              np.ascontiguousarray(wh), norms,
+                                              _block_rows(B, 4 * H, H), r)
+            return dz, dh_rec, dc
         o, i, f, gg = a[:, :, 0], a[:, :, 1], a[:, :, 2], a[:, :, 3]
         # dz holds, per step, what dL/dh (o block) or dL/dc (i, f, g blocks) is multiplied by
         dz = np.empty_like(a)
@@ -268,12 +274,6 @@ class LSTMLayer(_Recurrence):
         q *= o                                      # dL/dc_t += dh_t o (1 - tanh(c_t)^2)
         dh, tmp = np.empty((B, H), a.dtype), np.empty((B, H), a.dtype)
         dh_rec = np.zeros((B, H), a.dtype)
-        dc = np.array(g[T + 1])                     # dL/dc_n
-        if native.rnn_loops(a.dtype):              # the whole walk in one compiled call
-            gc = np.ascontiguousarray(g, a.dtype)
-            dh_rec = native.lstm_backward(dz, q, a, gc, dc, np.ascontiguousarray(wh),
-                                          norms, _block_rows(B, 4 * H, H), r)
-            return dz, dh_rec, dc
         blocks = _row_blocks(B, 4 * H, H)
         for t in self._steps_back(T):
             np.add(g[t + 1 - r], dh_rec, out=dh)    # dL/dh_t: output + step t+1 via W_hh
@@ -327,6 +327,11 @@ class GRULayer(_Recurrence):
     def _bptt(self, g, wh, norms):
         a, hs, hn, r = self.a, self.hs, self.saved, self.r
         T, B, _, H = a.shape
+        if native.rnn_loops(a.dtype):               # the whole walk in one compiled call
+            dz, self.dn, dh_rec = native.gru_backward(
+                a, hs, hn, np.ascontiguousarray(g, a.dtype), np.ascontiguousarray(wh), norms,
+                _block_rows(B, 3 * H, H), r)
+            return dz, dh_rec
         rr, zz, n = a[:, :, 0], a[:, :, 1], a[:, :, 2]
         dz = np.empty_like(a)                       # dL/dz of the hidden path, per step
         np.subtract(1, a[:, :, :2], out=dz[:, :, :2])
@@ -338,11 +343,6 @@ class GRULayer(_Recurrence):
         pn *= 1 - zz                                # dz_n = dh (1 - z) (1 - n^2)
         dn = np.empty((T, B, H), a.dtype)           # dL/dz_n, the input path's n block
         self.dn = dn
-        if native.rnn_loops(a.dtype):               # the whole walk in one compiled call
-            dh_rec = native.gru_backward(dz, pn, a, dn, np.ascontiguousarray(g, a.dtype),
-                                         np.ascontiguousarray(wh), norms,
-                                         _block_rows(B, 3 * H, H), r)
-            return dz, dh_rec
         dh, tmp = np.empty((B, H), a.dtype), np.empty((B, H), a.dtype)
         dh_rec, blocks = np.zeros((B, H), a.dtype), _row_blocks(B, 3 * H, H)
         for t in self._steps_back(T):
