@@ -299,17 +299,22 @@ class Conv(Function):
     def _direct_forward(self, xt, weight, bias, g):
         """The AVX2 direct convolution (native_conv.h): no patch matrix; backward keeps
         the padded input instead, for dL/dW."""
-        ws = WORKSPACE
-        need_x, need_w = self.needs_input_grad[:2]
-        buf, xp = native.padded(xt, g.pads, ws)
+        buf, xp = native.padded(xt, g.pads, WORKSPACE)
         out = np.empty((g.o, g.n, *g.out_hw), xt.dtype)
         native.conv_direct(xp, native.pack_weight(weight.reshape(g.o, g.c, *g.kernel)),
                            None if bias is None else np.ascontiguousarray(bias), g.o, out)
+        return self._keep_padded(out, weight, buf, xp, g)
+
+    def _keep_padded(self, out, weight, buf, xp, g):
+        """The direct and depthwise routes' end: keep what backward needs (the weight for
+        dL/dx, the padded input for dL/dW; its buffer goes back to the workspace if
+        unneeded) and return out (O, N, H, W) in the caller's layout."""
+        need_x, need_w = self.needs_input_grad[:2]
         self.geom = g
         self.weight = weight if need_x else None
         self.xbuf, self.xp = (buf, xp) if need_w else (None, None)
         if not need_w:
-            ws.give(buf)
+            WORKSPACE.give(buf)
         return out.transpose(1, 0, 2, 3).reshape(g.out_shape)
 
     def _direct_backward(self, gy, g, ws):
@@ -390,18 +395,12 @@ class Conv(Function):
     def _depthwise_forward(self, xt, weight, bias, g):
         """One filter per channel (native.depthwise): the padded input convolved plane by
         plane, no patch matrix. Backward keeps the padded input, for dL/dW."""
-        need_x, need_w = self.needs_input_grad[:2]
         buf, xp = native.padded(xt, g.pads, WORKSPACE)
         out = np.empty((g.o, g.n, *g.out_hw), xt.dtype)
         native.depthwise(xp, np.ascontiguousarray(weight).reshape(g.c, *g.kernel),
                          None if bias is None else np.ascontiguousarray(bias), g, out,
                          padded=True)
-        self.geom = g
-        self.weight = weight if need_x else None
-        self.xbuf, self.xp = (buf, xp) if need_w else (None, None)
-        if not need_w:
-            WORKSPACE.give(buf)
-        return out.transpose(1, 0, 2, 3).reshape(g.out_shape)
+        return self._keep_padded(out, weight, buf, xp, g)
 
     def _depthwise_backward(self, gy, g):
         # dL/dx: at stride 1, the convolution of dL/dY padded by kernel-1-pad with the
