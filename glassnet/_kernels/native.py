@@ -37,7 +37,7 @@ __all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias
            "depthwise", "depthwise_input_grad", "depthwise_weight_grad", "rnn_loops",
            "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
 
-_VERSION = 14
+_VERSION = 15
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
@@ -65,10 +65,10 @@ _DIRECT_SIGNATURES = {   # float32 only (native_conv.h)
     "conv_weight_grad_f32": [_P, _I, _I, _P] + [_I] * 6 + [_P, _I, _I],
     "max_pool2x2_f32": [_P] + [_I] * 6 + [_P, _P, _I, _I] + [_I] * 4,
     "gelu_f32": [_P, _P, _P, _P, ctypes.c_float, _I, _I],          # native_gelu.h
-    "lstm_forward_f32": [_P, ctypes.c_int, _I] + [_P] * 6 + [_I] * 4,   # native_rnn.h
-    "lstm_backward_f32": [_P, ctypes.c_int, _I] + [_P] * 9 + [_I] * 4,
-    "gru_forward_f32": [_P, ctypes.c_int, _I] + [_P] * 6 + [_I] * 4,
-    "gru_backward_f32": [_P, ctypes.c_int, _I] + [_P] * 10 + [_I] * 4,
+    "lstm_forward_f32": [_P, ctypes.c_int, _I] + [_P] * 6 + [_I] * 6,   # native_rnn.h
+    "lstm_backward_f32": [_P, ctypes.c_int, _I] + [_P] * 9 + [_I] * 6,
+    "gru_forward_f32": [_P, ctypes.c_int, _I] + [_P] * 6 + [_I] * 6,
+    "gru_backward_f32": [_P, ctypes.c_int, _I] + [_P] * 10 + [_I] * 6,
 }
 
 
@@ -361,54 +361,78 @@ def _sgemm():
     return _SGEMM[0]
 
 
-def _walk(fn, rows, *args):
-    """Call a recurrent walk of native_rnn.h with OpenBLAS on this thread alone, each
-    step's product whole (measured, lstm-long: 183 ms a training step, against 230 in
-    `rows`-row pieces and 2.3 s with OpenBLAS's two threads woken every step); where
-    OpenBLAS's thread count cannot be set, in pieces of `rows` rows (see
-    ops/recurrent.py's _block_rows), which it keeps on one thread by itself."""
+def _walk(fn, rows, arrays, shape, reverse, norms=False):
+    """Run a recurrent walk of native_rnn.h over `arrays` (its array arguments, in order)
+    for shape (T, B, G, H), with OpenBLAS held to one thread and each step's product
+    whole (measured, lstm-long: 183 ms a training step, against 230 in `rows`-row pieces
+    and 2.3 s with OpenBLAS's two threads woken every step); and the batch in halves
+    walked on two threads at once where there are two cores and half a step's product is
+    big enough to pay for the second thread: the rows of a recurrence are independent of
+    each other. Where OpenBLAS's thread count cannot be set: one walk, in pieces of `rows`
+    rows (see ops/recurrent.py's _block_rows), which OpenBLAS keeps on one thread.
+    `norms`: False for the forward walks (no such argument); None, or a (T,) array that
+    gets ||dL/dh_t||, for the backward ones (each half returns its squared sums)."""
+    T, B, G, H = shape
     address, ilp64 = _sgemm()
     with one_thread() as alone:
-        fn(address, ilp64, 1 << 40 if alone else rows, *args)
+        halves = [(0, B)]
+        if alone and _CORES > 1 and B >= 16 and B * H * G * H >= 2 * _WALK_SPLIT_MACS:
+            halves = [(0, B // 2), (B // 2, B)]
+        squares = None if norms is False or norms is None else np.zeros((len(halves), T))
+        ptrs = _ptrs(*arrays)
+        last = [] if norms is False else [None]
+
+        def run(k):
+            extra = last if squares is None else [squares[k].ctypes.data]
+            fn(address, ilp64, 1 << 40 if alone else rows, *ptrs, *extra, T, B, H,
+               int(reverse), *halves[k])
+
+        in_parts(run, range(len(halves)))
+    if squares is not None:
+        norms[...] = np.sqrt(squares.sum(axis=0))
+
+
+# The smallest step product (multiply-adds) of half a batch worth walking on a thread of
+# its own: below it, the second thread's start costs more than the half saves.
+_WALK_SPLIT_MACS = 1 << 17
+
+
+def _ptrs(*arrays):
+    return [_ptr(a) for a in arrays]
 
 
 def lstm_forward(a, hs, cs, tc, wh_t, rows, reverse):
     """The whole forward walk of an LSTM layer (see native_rnn.h for the arrays), float32,
     all C-contiguous."""
-    T, B, _, H = a.shape
-    tmp = np.empty((B, 4 * H), np.float32)
-    _walk(LIB.lstm_forward_f32, rows, *(v.ctypes.data for v in (a, hs, cs, tc, wh_t, tmp)),
-          T, B, H, int(reverse))
+    tmp = np.empty((a.shape[1], a.shape[2] * a.shape[3]), np.float32)
+    _walk(LIB.lstm_forward_f32, rows, (a, hs, cs, tc, wh_t, tmp), a.shape, reverse)
 
 
 def lstm_backward(act, tc, cs, g, dc, wh, norms, rows, reverse):
     """The whole BPTT walk of an LSTM layer (native_rnn.h), the gate derivatives included;
-    returns (dL/dz of every gate (T, B, 4, H), dL/dh_0); dc goes from dL/dc_n to dL/dc_0."""
-    T, B, _, H = act.shape
-    dz, dh_rec = np.empty_like(act), np.empty((B, H), np.float32)
-    _walk(LIB.lstm_backward_f32, rows, *(v.ctypes.data for v in (dz, act, tc, cs, g, dc,
-                                                                  dh_rec, wh)),
-          _ptr(norms), T, B, H, int(reverse))
+    returns (dL/dz of every gate (T, B, 4, H), dL/dh_0); dc goes from dL/dc_n to dL/dc_0,
+    norms (T,) unless None gets ||dL/dh_t||."""
+    dz, dh_rec = np.empty_like(act), np.empty((act.shape[1], act.shape[3]), np.float32)
+    _walk(LIB.lstm_backward_f32, rows, (dz, act, tc, cs, g, dc, dh_rec, wh), act.shape,
+          reverse, norms)
     return dz, dh_rec
 
 
 def gru_forward(a, hs, hn, wh_t, b_hn, rows, reverse):
     """The whole forward walk of a GRU layer (native_rnn.h), float32, all C-contiguous."""
-    T, B, _, H = a.shape
-    tmp = np.empty((B, 3 * H), np.float32)
-    _walk(LIB.gru_forward_f32, rows, *(v.ctypes.data for v in (a, hs, hn, wh_t, b_hn, tmp)),
-          T, B, H, int(reverse))
+    tmp = np.empty((a.shape[1], a.shape[2] * a.shape[3]), np.float32)
+    _walk(LIB.gru_forward_f32, rows, (a, hs, hn, wh_t, b_hn, tmp), a.shape, reverse)
 
 
 def gru_backward(act, hs, hn, g, wh, norms, rows, reverse):
     """The whole BPTT walk of a GRU layer (native_rnn.h), the gate derivatives included;
-    returns (the hidden path's dL/dz (T, B, 3, H), dL/dz_n (T, B, H), dL/dh_0)."""
+    returns (the hidden path's dL/dz (T, B, 3, H), dL/dz_n (T, B, H), dL/dh_0); norms as
+    in lstm_backward."""
     T, B, _, H = act.shape
     dz, dn = np.empty_like(act), np.empty((T, B, H), np.float32)
     dh, dh_rec = np.empty((B, H), np.float32), np.empty((B, H), np.float32)
-    _walk(LIB.gru_backward_f32, rows, *(v.ctypes.data for v in (dz, act, hs, hn, dn, g, wh,
-                                                                 dh, dh_rec)),
-          _ptr(norms), T, B, H, int(reverse))
+    _walk(LIB.gru_backward_f32, rows, (dz, act, hs, hn, dn, g, wh, dh, dh_rec), act.shape,
+          reverse, norms)
     return dz, dn, dh_rec
 
 

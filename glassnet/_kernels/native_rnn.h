@@ -6,9 +6,13 @@
  * Why: in NumPy each time step is a small product (h W_hh^T, ~1M multiply-adds at batch
  * 64, hidden 64) and ten elementwise calls on 4,096-value arrays; at 28 steps the calls'
  * fixed costs were most of the layer's time. Here the step's product is OpenBLAS's sgemm
- * (its address comes from Python, found in the library NumPy loaded), called in row
- * blocks small enough to stay on this thread, and the gate arithmetic is one vectorised
- * pass per step. The same float operations as the NumPy loop except tanh, computed here
+ * (its address comes from Python, found in the library NumPy loaded), run on the calling
+ * thread (OpenBLAS held to one thread, or in row blocks below its threading threshold
+ * where that cannot be set), and the gate arithmetic is one vectorised
+ * pass per step. Every walk takes the batch rows b0..b1 of the arrays (of B rows): the rows
+ * of a recurrence are independent of each other, so native.py runs a batch as two halves
+ * on two threads at once, each with its own single-threaded products and no step-by-step
+ * synchronisation. The same float operations as the NumPy loop except tanh, computed here
  * as -expm1(-2|x|) / (2 + expm1(-2|x|)) with the sign put back (expm1 by its Taylor
  * series below |v| = 0.5, else exp - 1, exp_ps from native_gelu.h): within a few ulp of
  * NumPy's. */
@@ -88,15 +92,16 @@ lstm_gates8(float *z0, float *z1, float *z2, float *z3, const float *r0, const f
  * (H, 4H) is W_hh^T, halved like a; tmp (B, 4H) scratch. r = 1 walks t = T-1 .. 0. */
 __attribute__((target("avx2,fma")))
 void lstm_forward_f32(const void *sgemm, int ilp64, i64 rows, float *a, float *hs, float *cs,
-                      float *tc, const float *wh_t, float *tmp, i64 T, i64 B, i64 H, i64 r)
+                      float *tc, const float *wh_t, float *tmp, i64 T, i64 B, i64 H, i64 r,
+                      i64 b0, i64 b1)
 {
     const i64 BH = B * H, G = 4 * H;
     for (i64 s = 0; s < T; s++) {
         const i64 t = r ? T - 1 - s : s;
         const float *h_prev = hs + (t + r) * BH, *c_prev = cs + (t + r) * BH;
         float *h = hs + (t + 1 - r) * BH, *c = cs + (t + 1 - r) * BH, *tct = tc + t * BH;
-        sgemm_rows(sgemm, ilp64, B, G, H, h_prev, wh_t, tmp, rows);
-        for (i64 b = 0; b < B; b++) {
+        sgemm_rows(sgemm, ilp64, b1 - b0, G, H, h_prev + b0 * H, wh_t, tmp + b0 * G, rows);
+        for (i64 b = b0; b < b1; b++) {
             float *z = a + (t * B + b) * G;
             const float *rec = tmp + b * G;
             const i64 o = b * H;
@@ -179,20 +184,20 @@ sum4(__m256d v)
  * t+r); g (T+2, B, H): dL/d(packed output), row t+1-r for h_t; dc (B, H) comes as
  * dL/dc_n and leaves as dL/dc_0; dh_rec (B, H) leaves as dL/dh_0; wh (4H, H) is W_hh
  * (not halved: dz is the gradient of the true pre-activations); norms (T) or NULL gets
- * ||dL/dh_t||. */
+ * the square of ||dL/dh_t|| over rows b0..b1. */
 __attribute__((target("avx2,fma")))
 void lstm_backward_f32(const void *sgemm, int ilp64, i64 rows, float *dz, const float *act,
                        const float *tc, const float *cs, const float *g, float *dc,
-                       float *dh_rec, const float *wh, float *norms, i64 T, i64 B, i64 H,
-                       i64 r)
+                       float *dh_rec, const float *wh, double *norms, i64 T, i64 B, i64 H,
+                       i64 r, i64 b0, i64 b1)
 {
     const i64 BH = B * H, G = 4 * H;
-    memset(dh_rec, 0, BH * sizeof(float));
+    memset(dh_rec + b0 * H, 0, (b1 - b0) * H * sizeof(float));
     for (i64 s = 0; s < T; s++) {
         const i64 t = r ? s : T - 1 - s;
         const float *gt = g + (t + 1 - r) * BH, *tct = tc + t * BH, *cp = cs + (t + r) * BH;
         __m256d acc = _mm256_setzero_pd();
-        for (i64 b = 0; b < B; b++) {
+        for (i64 b = b0; b < b1; b++) {
             float *d = dz + (t * B + b) * G;
             const float *a = act + (t * B + b) * G;
             const i64 o = b * H;
@@ -221,8 +226,9 @@ void lstm_backward_f32(const void *sgemm, int ilp64, i64 rows, float *dz, const 
             }
         }
         if (norms)
-            norms[t] = (float)sqrt(sum4(acc));
-        sgemm_rows(sgemm, ilp64, B, H, G, dz + t * B * G, wh, dh_rec, rows);
+            norms[t] = sum4(acc);
+        sgemm_rows(sgemm, ilp64, b1 - b0, H, G, dz + (t * B + b0) * G, wh, dh_rec + b0 * H,
+                   rows);
     }
 }
 
@@ -253,15 +259,15 @@ gru_gates8(float *z0, float *z1, float *z2, const float *r0, const float *r1,
 __attribute__((target("avx2,fma")))
 void gru_forward_f32(const void *sgemm, int ilp64, i64 rows, float *a, float *hs, float *hn,
                      const float *wh_t, const float *b_hn, float *tmp, i64 T, i64 B, i64 H,
-                     i64 r)
+                     i64 r, i64 b0, i64 b1)
 {
     const i64 BH = B * H, G = 3 * H;
     for (i64 s = 0; s < T; s++) {
         const i64 t = r ? T - 1 - s : s;
         const float *h_prev = hs + (t + r) * BH;
         float *h = hs + (t + 1 - r) * BH, *hnt = hn + t * BH;
-        sgemm_rows(sgemm, ilp64, B, G, H, h_prev, wh_t, tmp, rows);
-        for (i64 b = 0; b < B; b++) {
+        sgemm_rows(sgemm, ilp64, b1 - b0, G, H, h_prev + b0 * H, wh_t, tmp + b0 * G, rows);
+        for (i64 b = b0; b < b1; b++) {
             float *z = a + (t * B + b) * G;
             const float *rec = tmp + b * G;
             const i64 o = b * H;
@@ -318,21 +324,21 @@ gru_grads8(float *d0, float *d1, float *d2, const float *a0, const float *a1,
  * (T, B, 3, H) gets the hidden path's dL/dz (r, z, and dz_n r for W_hn h + b_hn); act (T,
  * B, 3, H): the activations r, z, n; hs (T+1, B, H): h_{t-1} at row t+r; hn (T, B, H);
  * dn (T, B, H) gets dL/dz_n; g (T+1, B, H); wh (3H, H); dh (B, H) scratch; dh_rec (B, H)
- * leaves as dL/dh_0; norms (T) or NULL. */
+ * leaves as dL/dh_0; norms (T) or NULL: as in lstm_backward_f32. */
 __attribute__((target("avx2,fma")))
 void gru_backward_f32(const void *sgemm, int ilp64, i64 rows, float *dz, const float *act,
                       const float *hs, const float *hn, float *dn, const float *g,
-                      const float *wh, float *dh, float *dh_rec, float *norms, i64 T, i64 B,
-                      i64 H, i64 r)
+                      const float *wh, float *dh, float *dh_rec, double *norms, i64 T, i64 B,
+                      i64 H, i64 r, i64 b0, i64 b1)
 {
     const i64 BH = B * H, G = 3 * H;
-    memset(dh_rec, 0, BH * sizeof(float));
+    memset(dh_rec + b0 * H, 0, (b1 - b0) * H * sizeof(float));
     for (i64 s = 0; s < T; s++) {
         const i64 t = r ? s : T - 1 - s;
         const float *gt = g + (t + 1 - r) * BH, *hp = hs + (t + r) * BH, *hnt = hn + t * BH;
         float *dnt = dn + t * BH;
         __m256d acc = _mm256_setzero_pd();
-        for (i64 b = 0; b < B; b++) {
+        for (i64 b = b0; b < b1; b++) {
             float *d = dz + (t * B + b) * G;
             const float *a = act + (t * B + b) * G;
             const i64 o = b * H;
@@ -361,9 +367,10 @@ void gru_backward_f32(const void *sgemm, int ilp64, i64 rows, float *dz, const f
             }
         }
         if (norms)
-            norms[t] = (float)sqrt(sum4(acc));
-        sgemm_rows(sgemm, ilp64, B, H, G, dz + t * B * G, wh, dh_rec, rows);
-        for (i64 b = 0; b < B; b++) {
+            norms[t] = sum4(acc);
+        sgemm_rows(sgemm, ilp64, b1 - b0, H, G, dz + (t * B + b0) * G, wh, dh_rec + b0 * H,
+                   rows);
+        for (i64 b = b0; b < b1; b++) {
             const float *zz = act + (t * B + b) * G + H;
             for (i64 j = 0; j < H; j++)
                 dh_rec[b * H + j] += dh[b * H + j] * zz[j];   /* and directly, times z */

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet._kernels import native, windows as K
+from glassnet._kernels import blas, native, windows as K
 from glassnet.ops.pool import PoolGeometry
 
 needs_lib = pytest.mark.skipif(native.LIB is None, reason="compiled loops not built")
@@ -487,19 +487,26 @@ def test_compiled_hardtanh_matches_torch_on_the_bounds_nan_and_layouts(monkeypat
 
 @pytest.mark.skipif(not native.rnn_loops(np.float32), reason="no compiled RNN loops here")
 @pytest.mark.parametrize("kind", ["LSTM", "GRU"])
-@pytest.mark.parametrize("hidden,bidirectional,scale", [(64, False, 1.0), (13, True, 1.0),
-                                                        (20, False, 6.0)])
+@pytest.mark.parametrize("hidden,bidirectional,scale,batch", [
+    (64, False, 1.0, 3), (13, True, 1.0, 3), (20, False, 6.0, 3), (13, True, 1.0, 17)])
 def test_compiled_recurrent_loops_match_the_numpy_loops(monkeypatch, kind, hidden,
-                                                        bidirectional, scale):
+                                                        bidirectional, scale, batch):
     """native_rnn.h against ops/recurrent.py's NumPy walks: outputs, final states and every
     gradient of a 2-layer LSTM / GRU, both directions, a hidden size that is not a
-    multiple of 8, and weights large enough (scale 6) to saturate the gates."""
-    calls = []
+    multiple of 8, weights large enough (scale 6) to saturate the gates, and a batch of 17
+    walked as two halves on two threads (the split forced, whatever this machine)."""
+    calls, parts = [], []
     names = ("lstm_forward", "lstm_backward") if kind == "LSTM" else ("gru_forward",
                                                                       "gru_backward")
     for name in names:
         real = getattr(native, name)
         monkeypatch.setattr(native, name, lambda *a, _f=real: calls.append(1) or _f(*a))
+    if batch >= 16:
+        monkeypatch.setattr(native, "_WALK_SPLIT_MACS", 0)
+        monkeypatch.setattr(native, "_CORES", 2)
+        real_parts = native.in_parts
+        monkeypatch.setattr(native, "in_parts",
+                            lambda fn, ps: parts.append(len(ps)) or real_parts(fn, ps))
 
     def run():
         gn.manual_seed(0)
@@ -507,7 +514,7 @@ def test_compiled_recurrent_loops_match_the_numpy_loops(monkeypatch, kind, hidde
                                      bidirectional=bidirectional)
         for p in layer.parameters():
             p._array *= scale
-        x = gn.from_numpy(np.random.default_rng(1).standard_normal((3, 9, 5))
+        x = gn.from_numpy(np.random.default_rng(1).standard_normal((batch, 9, 5))
                           .astype(np.float32)).requires_grad_()
         out, state = layer(x)
         states = state if kind == "LSTM" else (state,)
@@ -520,6 +527,8 @@ def test_compiled_recurrent_loops_match_the_numpy_loops(monkeypatch, kind, hidde
 
     fused = run()
     assert len(calls) == 2 * 2 * (2 if bidirectional else 1)
+    if batch >= 16 and blas._thread_controls() is not None:   # a BLAS held to one thread
+        assert parts == [2] * len(calls)
     monkeypatch.setattr(native, "rnn_loops", lambda dtype: False)
     # saturated gates (tanh within an ulp or two of +-1) turn the two tanh's last-bit
     # differences into relative differences of 1 - tanh^2: looser there
@@ -530,12 +539,16 @@ def test_compiled_recurrent_loops_match_the_numpy_loops(monkeypatch, kind, hidde
 
 @pytest.mark.skipif(not native.rnn_loops(np.float32), reason="no compiled RNN loops here")
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
-@pytest.mark.parametrize("reverse", [False, True])
-def test_compiled_recurrent_loops_record_the_same_gradient_norms(monkeypatch, kind, reverse):
+@pytest.mark.parametrize("reverse,batch", [(False, 4), (True, 4), (False, 18)])
+def test_compiled_recurrent_loops_record_the_same_gradient_norms(monkeypatch, kind, reverse,
+                                                                 batch):
+    if batch >= 16:                                 # two halves: their squares added
+        monkeypatch.setattr(native, "_WALK_SPLIT_MACS", 0)
+        monkeypatch.setattr(native, "_CORES", 2)
     rng = np.random.default_rng(2)
     g = 4 if kind == "lstm" else 3
     arrays = [rng.standard_normal(s).astype(np.float32) * 0.5
-              for s in ((11, 4, 3), (8 * g, 3), (8 * g, 8), (8 * g,), (8 * g,))]
+              for s in ((11, batch, 3), (8 * g, 3), (8 * g, 8), (8 * g,), (8 * g,))]
 
     def norms():
         x, w_ih, w_hh, b_ih, b_hh = (gn.from_numpy(a.copy()).requires_grad_() for a in arrays)
@@ -551,7 +564,6 @@ def test_compiled_recurrent_loops_record_the_same_gradient_norms(monkeypatch, ki
 
 
 def test_one_blas_thread_inside_the_block_and_restored_after():
-    from glassnet._kernels import blas
     controls = blas._thread_controls()
     if controls is None:
         pytest.skip("the loaded BLAS has no OpenBLAS thread controls")
