@@ -58,6 +58,16 @@ static inline __attribute__((target("avx2,fma"), always_inline)) __m256 tanh_ps(
     return _mm256_blendv_ps(signed_t, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));   /* NaN */
 }
 
+/* sig(2u) = 1 / (1 + exp(-2u)) for the halved pre-activations u of the sigmoid gates:
+ * one exp and a division, where (1 + tanh(u)) / 2 takes the longer tanh_ps; no
+ * cancellation (1 + exp >= 1), within 2-3 ulp. NaN stays NaN. */
+static inline __attribute__((target("avx2,fma"), always_inline)) __m256 sigmoid2_ps(__m256 u)
+{
+    const __m256 e = exp_ps(_mm256_mul_ps(u, _mm256_set1_ps(-2.f)));
+    const __m256 s = _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_add_ps(_mm256_set1_ps(1.f), e));
+    return _mm256_blendv_ps(s, u, _mm256_cmp_ps(u, u, _CMP_UNORD_Q));
+}
+
 /* One step's gates for n values (the rows of a (B, 4, H) block are walked by the caller):
  * z[k] + r[k] are the pre-activations of gate k; activations go back into z, and
  * c = f c_prev + i g, tc = tanh(c), h = o tc. */
@@ -66,13 +76,9 @@ lstm_gates8(float *z0, float *z1, float *z2, float *z3, const float *r0, const f
             const float *r2, const float *r3, const float *c_prev, float *c, float *tc,
             float *h)
 {
-    const __m256 half = _mm256_set1_ps(0.5f);
-    const __m256 o = _mm256_fmadd_ps(tanh_ps(_mm256_add_ps(_mm256_loadu_ps(z0),
-                                                           _mm256_loadu_ps(r0))), half, half);
-    const __m256 i = _mm256_fmadd_ps(tanh_ps(_mm256_add_ps(_mm256_loadu_ps(z1),
-                                                           _mm256_loadu_ps(r1))), half, half);
-    const __m256 f = _mm256_fmadd_ps(tanh_ps(_mm256_add_ps(_mm256_loadu_ps(z2),
-                                                           _mm256_loadu_ps(r2))), half, half);
+    const __m256 o = sigmoid2_ps(_mm256_add_ps(_mm256_loadu_ps(z0), _mm256_loadu_ps(r0)));
+    const __m256 i = sigmoid2_ps(_mm256_add_ps(_mm256_loadu_ps(z1), _mm256_loadu_ps(r1)));
+    const __m256 f = sigmoid2_ps(_mm256_add_ps(_mm256_loadu_ps(z2), _mm256_loadu_ps(r2)));
     const __m256 g = tanh_ps(_mm256_add_ps(_mm256_loadu_ps(z3), _mm256_loadu_ps(r3)));
     const __m256 cv = _mm256_add_ps(_mm256_mul_ps(f, _mm256_loadu_ps(c_prev)),
                                     _mm256_mul_ps(i, g));
@@ -238,11 +244,8 @@ static inline __attribute__((target("avx2,fma"), always_inline)) void
 gru_gates8(float *z0, float *z1, float *z2, const float *r0, const float *r1,
            const float *r2, const float *b_hn, const float *h_prev, float *hn, float *h)
 {
-    const __m256 half = _mm256_set1_ps(0.5f);
-    const __m256 rg = _mm256_fmadd_ps(tanh_ps(_mm256_add_ps(_mm256_loadu_ps(z0),
-                                                            _mm256_loadu_ps(r0))), half, half);
-    const __m256 zg = _mm256_fmadd_ps(tanh_ps(_mm256_add_ps(_mm256_loadu_ps(z1),
-                                                            _mm256_loadu_ps(r1))), half, half);
+    const __m256 rg = sigmoid2_ps(_mm256_add_ps(_mm256_loadu_ps(z0), _mm256_loadu_ps(r0)));
+    const __m256 zg = sigmoid2_ps(_mm256_add_ps(_mm256_loadu_ps(z1), _mm256_loadu_ps(r1)));
     const __m256 hv = _mm256_add_ps(_mm256_loadu_ps(r2), _mm256_loadu_ps(b_hn));
     const __m256 n = tanh_ps(_mm256_add_ps(_mm256_loadu_ps(z2), _mm256_mul_ps(rg, hv)));
     const __m256 hp = _mm256_loadu_ps(h_prev);
