@@ -225,6 +225,8 @@ def parser():
     t.add_argument("--decay-norm-and-bias", action=argparse.BooleanOptionalAction,
                    default=None, help="weight decay also on biases and BatchNorm scales "
                    "(the CIFAR families: no)")
+    t.add_argument("--drop-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="drop each epoch's last partial training batch (cifar-fast: yes)")
     t.add_argument("--init", default=None, metavar="RUN_DIR_OR_WEIGHT_FILE",
                    help="start from these weights (transfer learning); a classifier head "
                    "that does not fit the classes is made new")

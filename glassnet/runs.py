@@ -47,7 +47,7 @@ DEFAULTS = dict(dataset=None, data_dir=None, download=False, epochs=1, batch_siz
                 optimizer="adam", lr=None, weight_decay=0.0, augment=False, val_split=0.0,
                 early_stopping=None, limit_train=0, seed=0, prefetch=0, momentum=None,
                 schedule="constant", label_smoothing=0.0, cutout=0, tta=False,
-                time_budget=None, decay_norm_and_bias=True,
+                time_budget=None, decay_norm_and_bias=True, drop_last=False,
                 init=None, freeze=None, classes=None, per_class=0)
 
 # (parameters, lr, weight decay, momentum) -> optimizer; None means the optimizer's usual
@@ -152,9 +152,10 @@ def augmentations(dataset, generator, kind=True):
     """The notes' augmentation: small shifts, rotations and zooms for digits; flips and
     padded random crops for natural images (a mirrored digit is not the same digit).
     kind='alternating' (the fast CIFAR recipe): 2-pixel translations here, and flips that
-    alternate per image from epoch to epoch (`data.AlternatingFlips`)."""
+    alternate per image from epoch to epoch (`data.AlternatingFlips`), the translations
+    padded by mirroring (black borders would be an edge that test images never have)."""
     if kind == "alternating":      # the flips come from data.AlternatingFlips (see Run)
-        return [T.RandomCrop(32, padding=2, generator=generator)]
+        return [T.RandomCrop(32, padding=2, padding_mode="reflect", generator=generator)]
     if dataset == "cifar10":
         return [T.RandomHorizontalFlip(generator=generator),
                 T.RandomCrop(32, padding=4, generator=generator)]
@@ -248,6 +249,7 @@ class Run(Evaluation):
         stateful = self.task == "regression"          # consecutive chunks, in order
         self.train_loader = self._wrap(data.DataLoader(
             train_set, batch_size=c["batch_size"], shuffle=not stateful,
+            drop_last=c.get("drop_last", False) and len(train_set) >= c["batch_size"],
             generator=self.loader_rng, prefetch=c["prefetch"]))
         self.val_loader = self._wrap(data.DataLoader(self.val_set, batch_size=1000)) \
             if self.val_set is not None else None

@@ -205,18 +205,39 @@ def shift(images, dy, dx, fill=0.0):
     return _gather(images, sy, sx, _fill_value("shift", fill, images.dtype))
 
 
-def crop(images, top, left, size, padding=0, fill=0.0):
-    """Pad every side by `padding` (with `fill`), then cut the (h, w) window of image n whose
-    top-left corner is (top[n], left[n]) in the padded image."""
+PADDING_MODES = ("constant", "reflect")
+
+
+def crop(images, top, left, size, padding=0, fill=0.0, padding_mode="constant"):
+    """Pad every side by `padding` (with `fill`, or by mirroring the image at its edge
+    without repeating the edge pixel: padding_mode='reflect', as np.pad and PyTorch's
+    reflect), then cut the (h, w) window of image n whose top-left corner is (top[n],
+    left[n]) in the padded image."""
     images = _check_batch("crop", images)
-    n = images.shape[0]
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"crop: padding_mode must be one of {PADDING_MODES}, got "
+                         f"{padding_mode!r}")
+    n, (H, W) = images.shape[0], images.shape[-2:]
+    if padding_mode == "reflect" and padding >= min(H, W):
+        raise ValueError(f"crop: reflect padding must be smaller than the image's sides "
+                         f"{(H, W)}, got {padding}")
     h, w = _pair("crop", size)
     top = _per_image("crop", "top", top, n).astype(np.intp) - padding
     left = _per_image("crop", "left", left, n).astype(np.intp) - padding
-    # reading the unpadded image out of range gives `fill`: the padding is never built
+    # reading the unpadded image out of range gives `fill`, or the mirrored pixel: the
+    # padding is never built
     sy = top[:, None, None] + np.arange(h)[None, :, None]
     sx = left[:, None, None] + np.arange(w)[None, None, :]
+    if padding_mode == "reflect":
+        sy, sx = _reflect(sy, H), _reflect(sx, W)
     return _gather(images, sy, sx, _fill_value("crop", fill, images.dtype))
+
+
+def _reflect(i, size):
+    """Indices up to size-1 beyond either edge, mirrored back inside: -1 -> 1, size ->
+    size-2 (others stay out of range)."""
+    i = np.where(i < 0, -i, i)
+    return np.where(i >= size, 2 * (size - 1) - i, i)
 
 
 # ---------------------------------------------------------------------------- transforms
@@ -390,14 +411,18 @@ class RandomZoom(_Random):
 
 
 class RandomCrop(_Random):
-    """Pad each side by `padding` with `fill`, then cut a random (h, w) window per image."""
+    """Pad each side by `padding` with `fill` (or mirrored: padding_mode='reflect'), then
+    cut a random (h, w) window per image."""
 
-    def __init__(self, size, padding=0, fill=0.0, generator=None):
+    def __init__(self, size, padding=0, fill=0.0, padding_mode="constant", generator=None):
         super().__init__(generator)
         self.size = _pair("RandomCrop", size)
         if padding < 0:
             raise ValueError(f"RandomCrop: padding must be >= 0, got {padding}")
-        self.padding, self.fill = int(padding), fill
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"RandomCrop: padding_mode must be one of {PADDING_MODES}, got "
+                             f"{padding_mode!r}")
+        self.padding, self.fill, self.padding_mode = int(padding), fill, padding_mode
 
     def __call__(self, images):
         images = _check_batch("RandomCrop", images)
@@ -409,7 +434,7 @@ class RandomCrop(_Random):
         rng = self._rng()
         top = rng.integers(0, H + 2 * p - h + 1, size=n)
         left = rng.integers(0, W + 2 * p - w + 1, size=n)
-        return crop(images, top, left, self.size, p, self.fill)
+        return crop(images, top, left, self.size, p, self.fill, self.padding_mode)
 
 
 class Cutout(_Random):

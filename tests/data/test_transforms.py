@@ -224,6 +224,40 @@ def test_random_crop_with_padding_comes_from_padded_image(seed):
     assert len(set(zip(tops, lefts))) > 4
 
 
+@pytest.mark.parametrize("padding", [1, 2, 5])
+def test_reflect_padded_crops_are_windows_of_torch_reflect_padding(padding):
+    """padding_mode='reflect' mirrors without repeating the edge, as torch's reflect pad;
+    every corner and edge window is checked."""
+    x = _ramp(4, 3, 6, 7)
+    padded = torch.nn.functional.pad(torch.from_numpy(x), (padding,) * 4,
+                                     mode="reflect").numpy()
+    span_y, span_x = 6 + 2 * padding - 4, 7 + 2 * padding - 5
+    for top in range(span_y + 1):
+        for left in (0, span_x // 2, span_x):
+            y = T.crop(x, [top] * 4, [left] * 4, (4, 5), padding, padding_mode="reflect")
+            np.testing.assert_array_equal(y, padded[:, :, top:top + 4, left:left + 5])
+    rng = np.random.default_rng(0)
+    y = T.RandomCrop((4, 5), padding=padding, padding_mode="reflect", generator=rng)(x)
+    tops = np.random.default_rng(0).integers(0, span_y + 1, 4)
+    lefts = np.random.default_rng(0)
+    lefts.integers(0, span_y + 1, 4)
+    lefts = lefts.integers(0, span_x + 1, 4)
+    for i, (t, l) in enumerate(zip(tops, lefts)):
+        np.testing.assert_array_equal(y[i], padded[i, :, t:t + 4, l:l + 5])
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: T.RandomCrop(4, padding=1, padding_mode="edge"), "padding_mode"),
+    (lambda: T.crop(_ramp(1, 1, 4, 4), [0], [0], (4, 4), 1, padding_mode="wrap"),
+     "padding_mode"),
+    (lambda: T.crop(_ramp(1, 1, 4, 4), [0], [0], (4, 4), 4, padding_mode="reflect"),
+     "smaller than the image"),
+])
+def test_crop_padding_mode_errors(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
 def test_random_crop_uint8_gray_and_rectangular_size():
     x = _images((3, 8, 8), np.uint8)
     y = T.RandomCrop((4, 6), padding=1, fill=0)(x)

@@ -197,12 +197,16 @@ def test_a_cifar_fast_run_on_small_files(tmp_path):
     root.mkdir()
     _cifar_dir(root, n=20, labels=list(range(10)) * 2)
     config = runs.resolve_config("cifar-fast-small", data_dir=str(root), epochs=2,
-                                 batch_size=25)
+                                 batch_size=8)
     assert (config["optimizer"], config["momentum"], config["schedule"], config["augment"],
             config["tta"], config["label_smoothing"]) == ("nesterov", 0.85, "triangle",
                                                           "alternating", "multicrop", 0.2)
     run = runs.Run(config, out=str(tmp_path / "run"))
     assert isinstance(run.train_set, AlternatingFlips)
+    n = len(run.train_set)                       # the last partial batch is dropped
+    assert config["drop_last"] and n % 8 and len(run.train_loader) == n // 8
+    crop, = runs.augmentations("cifar10", None, "alternating")
+    assert (crop.padding, crop.padding_mode) == (2, "reflect")
     whiten = run.model.whiten.weight.detach().numpy().copy()
     expected = whitening_filters(run._plain_training_images(5000))
     np.testing.assert_allclose(whiten, expected, rtol=1e-5, atol=1e-6)
