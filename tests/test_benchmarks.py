@@ -95,3 +95,30 @@ def test_dataloader_vs_torch_quick_json(tmp_path):
     for name in ("glassnet", "torch"):
         assert _positive(result[name]["median"]) and len(result[name]["seconds"]) == 1
     assert _positive(result["ratio"])
+
+
+def test_airbench_torch_reference_runs_on_small_files(tmp_path):
+    """The PyTorch reference of the fast recipe: one line per epoch, the result as JSON."""
+    pytest.importorskip("torch")
+    from data.test_cifar import _cifar_dir
+    _cifar_dir(tmp_path, n=40)
+    lines = _run("airbench_torch.py", "--data-dir", str(tmp_path), "--epochs", "2",
+                 "--batch-size", "32", "--json").strip().splitlines()
+    result = json.loads(lines[-1])
+    assert result["train_images"] == 200 and result["steps"] == 2 * (200 // 32)
+    assert [h["epoch"] for h in result["history"]] == [1, 2]
+    for key in ("test_accuracy", "test_accuracy_tta"):
+        assert 0 <= result[key] <= 1
+    assert all(math.isfinite(h["loss"]) for h in result["history"])
+
+
+def test_airbench_torch_shifts_are_windows_of_the_mirrored_image():
+    torch = pytest.importorskip("torch")
+    sys.path.insert(0, BENCHMARKS)
+    import airbench_torch
+    x = torch.arange(2 * 3 * 32 * 32, dtype=torch.float32).reshape(2, 3, 32, 32)
+    padded = torch.nn.functional.pad(x, (2,) * 4, mode="reflect")
+    out = airbench_torch.shifted(x, torch.Generator().manual_seed(0))
+    for n in range(2):
+        windows = [padded[n, :, i:i + 32, j:j + 32] for i in range(5) for j in range(5)]
+        assert any(torch.equal(out[n], w) for w in windows)
