@@ -49,7 +49,9 @@ def _as_2d(values, nd, fill):
 
 def _conv_pads(padding, kernel, stride, dilation, op):
     """Padding as (before, after) per spatial dim; 'same' pads the odd extra on the
-    after side, as PyTorch does for even kernels."""
+    after side, as PyTorch does for even kernels. Explicit (before, after) pairs, one per
+    spatial dim, give any asymmetric padding (TensorFlow's 'same' for strided
+    convolutions)."""
     n = len(kernel)
     if isinstance(padding, str):
         if padding == "valid":
@@ -61,6 +63,13 @@ def _conv_pads(padding, kernel, stride, dilation, op):
             totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
             return tuple((t // 2, t - t // 2) for t in totals)
         raise ValueError(f"{op}: invalid padding string {padding!r}, expected 'valid' or 'same'")
+    if isinstance(padding, (tuple, list)) and padding and all(
+            isinstance(p, (tuple, list)) for p in padding):
+        pairs = tuple(_ints(p, 2, "padding", op) for p in padding)
+        if len(pairs) != n or min(min(p) for p in pairs) < 0:
+            raise ValueError(f"{op}: expected padding as {n} (before, after) pairs of "
+                             f"non-negative ints, got {padding!r}")
+        return pairs
     pads = _ints(padding, n, "padding", op)
     if min(pads) < 0:
         raise ValueError(f"{op}: negative padding is not supported, got padding={padding!r}")
@@ -547,7 +556,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution over (N, C, H, W) or (C, H, W) input with weight (O, C/groups, kH, kW).
 
-    padding: an int, a pair, 'valid' (none) or 'same' (output as large as the input;
-    stride 1 only; an odd total goes to the bottom/right, as in PyTorch).
+    padding: an int, a pair, 'valid' (none), 'same' (output as large as the input;
+    stride 1 only; an odd total goes to the bottom/right, as in PyTorch), or
+    ((top, bottom), (left, right)) for any asymmetric padding.
     """
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)

@@ -110,14 +110,17 @@ def _compiled(x, *params):
 
 
 def _update_running(running, mean, var, n, momentum):
-    """running = (1 - m) running + m batch, with the unbiased variance, in place."""
-    running_mean, running_var = running
+    """running = (1 - m) running + m batch, in place: (mean, var) with the unbiased
+    variance (PyTorch), (mean, var, False) with the batch's own (Keras)."""
+    running_mean, running_var, *corrected = running
     m = running_mean.dtype.type(momentum)
     running_mean *= 1 - m
     running_mean += m * mean.reshape(-1)
-    unbiased = var.reshape(-1) * (n / max(n - 1, 1))
+    var = var.reshape(-1)
+    if corrected[0] if corrected else True:
+        var = var * (n / max(n - 1, 1))
     running_var *= 1 - m
-    running_var += m * unbiased
+    running_var += m * var
 
 
 def _affine(weight, bias):
@@ -125,12 +128,13 @@ def _affine(weight, bias):
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
+               momentum=0.1, eps=1e-5, *, unbiased_running_var=True):
     """Normalise each channel (dim 1) over the batch and every other dim.
 
     training=True uses the batch's statistics and, when running_mean/var are given,
-    updates them in place (momentum m: running = (1 - m) running + m batch, unbiased
-    variance); training=False uses the running statistics.
+    updates them in place (momentum m: running = (1 - m) running + m batch, with the
+    unbiased variance, or the batch's biased one with unbiased_running_var=False as
+    Keras keeps it); training=False uses the running statistics.
     """
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of at least 2 dims (N, C, ...), "
@@ -149,7 +153,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if input.numel() // c <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {tuple(input.shape)}")
-        running = None if running_mean is None else (running_mean._array, running_var._array)
+        running = None if running_mean is None else (running_mean._array, running_var._array,
+                                                      bool(unbiased_running_var))
         if _compiled(input._array, *(t._array for t in _affine(weight, bias))):
             return _BatchNormCompiled.apply(input, *_affine(weight, bias), eps=eps,
                                             momentum=momentum, running=running)

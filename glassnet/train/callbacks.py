@@ -18,6 +18,9 @@ class Callback:
     def on_epoch_begin(self, trainer, epoch):
         pass
 
+    def on_batch_begin(self, trainer, step):
+        """Before each training step (numbered from 1 in each epoch)."""
+
     def on_batch_end(self, trainer, step, logs):
         """After each training step (gradients of the step are still in `.grad`)."""
 

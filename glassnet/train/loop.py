@@ -76,10 +76,13 @@ def _reset_states(model):
 
 
 def fit(model, train_data, loss, optimizer, epochs, val_data=None, metrics=("accuracy",),
-        callbacks=(), scheduler=None, quiet=False, stream=None, initial_epoch=0):
+        callbacks=(), scheduler=None, quiet=False, stream=None, initial_epoch=0,
+        progress=Progress):
     """Train `model` for `epochs` passes over `train_data` (an iterable of (x, y) batches,
-    e.g. a DataLoader) and return its History. With `initial_epoch=k` (resuming a run
-    that finished k epochs) the epochs run are k+1 .. epochs."""
+    e.g. a DataLoader; x may be a list of inputs) and return its History. With
+    `initial_epoch=k` (resuming a run that finished k epochs) the epochs run are k+1 ..
+    epochs. `progress(total_steps, epoch, epochs, stream, quiet)` makes the object that
+    draws each epoch's progress (`update(step, samples, logs)`, `close(logs)`)."""
     history = History()
     trainer = Trainer(model, optimizer, history)
     functions = _metric_functions(metrics)
@@ -92,9 +95,11 @@ def fit(model, train_data, loss, optimizer, epochs, val_data=None, metrics=("acc
         _reset_states(model)
         for cb in callbacks:        # after train(): a callback may keep some layers in eval
             cb.on_epoch_begin(trainer, epoch)
-        progress = Progress(total, epoch, epochs, stream, quiet)
+        bar = progress(total, epoch, epochs, stream, quiet)
         sums, count = {}, 0
         for step, (x, y) in enumerate(_batches(train_data), 1):
+            for cb in callbacks:
+                cb.on_batch_begin(trainer, step)
             optimizer.zero_grad()
             if custom_step is not None:
                 out, lv = custom_step(x, y, optimizer)
@@ -112,14 +117,14 @@ def fit(model, train_data, loss, optimizer, epochs, val_data=None, metrics=("acc
             if custom_step is None:
                 value.backward()
                 optimizer.step()
-            n = len(x)
+            n = _batch_size(x)
             _accumulate(sums, "loss", lv, n)
             with no_grad():
                 for name, fn in functions.items():
                     _accumulate(sums, name, fn(out.detach(), y), n)
             count += n
             running = {k: v / count for k, v in sums.items()}
-            progress.update(step, n, running)
+            bar.update(step, n, running)
             for cb in callbacks:
                 cb.on_batch_end(trainer, step, running)
             if trainer.stop:        # e.g. a time budget: end now, the epoch stays partial
@@ -134,7 +139,7 @@ def fit(model, train_data, loss, optimizer, epochs, val_data=None, metrics=("acc
             else:
                 scheduler.step()
         logs["lr"] = float(optimizer.param_groups[0]["lr"])
-        progress.close(logs)
+        bar.close(logs)
         history.append(epoch, logs)
         for cb in callbacks:
             cb.on_epoch_end(trainer, epoch, logs)
@@ -144,6 +149,11 @@ def fit(model, train_data, loss, optimizer, epochs, val_data=None, metrics=("acc
             break
     _end(callbacks, trainer)
     return history
+
+
+def _batch_size(x):
+    """The number of samples in a batch of inputs (or of a list of inputs)."""
+    return len(x[0]) if isinstance(x, (list, tuple)) else len(x)
 
 
 def _end(callbacks, trainer):
@@ -166,7 +176,7 @@ def evaluate(model, data, loss=None, metrics=("accuracy",)):
     try:
         for x, y in _batches(data):
             out = model(x)
-            n = len(x)
+            n = _batch_size(x)
             if loss is not None:
                 _accumulate(sums, "loss", loss(out, y).item(), n)
             for name, fn in functions.items():
