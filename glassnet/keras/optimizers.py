@@ -8,8 +8,8 @@ optimizer of the same rule. The arithmetic:
   rate changes).
 - Adam: Keras divides by sqrt(v) + eps, PyTorch by sqrt(v / (1 - b2^t)) + eps; giving
   glassnet eps / sqrt(1 - b2^t) at step t makes its step exactly Keras's.
-- RMSprop, Adagrad: Keras adds epsilon (1e-7) inside the square root, glassnet outside it;
-  the steps differ where the running squares are below about 1e-7.
+- RMSprop, Adagrad: Keras adds epsilon inside the square root (PyTorch outside it):
+  glassnet's optimizers take `eps_inside=True` for Keras's form.
 Keras 2's `lr=` and `decay=` (lr_t = lr / (1 + decay t)) are accepted; so are clipnorm (per
 weight), global_clipnorm and clipvalue.
 """
@@ -177,7 +177,7 @@ class RMSprop(Optimizer):
 
     def _rule_options(self):
         return {"alpha": self.rho, "eps": self.epsilon, "momentum": self.momentum,
-                "centered": self.centered}
+                "centered": self.centered, "eps_inside": True}
 
 
 class Adagrad(Optimizer):
@@ -195,7 +195,7 @@ class Adagrad(Optimizer):
 
     def _rule_options(self):
         return {"initial_accumulator_value": self.initial_accumulator_value,
-                "eps": self.epsilon}
+                "eps": self.epsilon, "eps_inside": True}
 
 
 _BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad}

@@ -6,13 +6,14 @@ from .optimizer import Optimizer
 
 class RMSprop(Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, maximize=False):
+                 centered=False, maximize=False, *, eps_inside=False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered, maximize=maximize))
+                                      momentum=momentum, centered=centered, maximize=maximize,
+                                      eps_inside=eps_inside))
 
     def _update(self, p, grad, state, group):
         # g = dL/dw + wd w;   s = a s + (1 - a) g^2;   centered: gbar = a gbar + (1 - a) g
-        # d = sqrt(s - gbar^2 if centered else s) + eps
+        # d = sqrt(s - gbar^2 if centered else s) + eps   (eps_inside: sqrt(... + eps), Keras)
         # w -= lr g / d;   with momentum: b = mu b + g / d,  w -= lr b
         alpha, mu = group["alpha"], group["momentum"]
         if not state:
@@ -36,10 +37,14 @@ class RMSprop(Optimizer):
             ga += tmp
             np.multiply(ga, ga, out=tmp)
             np.subtract(sq, tmp, out=tmp)
+        else:
+            np.copyto(tmp, sq)
+        if group["eps_inside"]:     # Keras: d = sqrt(s + eps)
+            tmp += group["eps"]
             np.sqrt(tmp, out=tmp)
         else:
-            np.sqrt(sq, out=tmp)
-        tmp += group["eps"]
+            np.sqrt(tmp, out=tmp)
+            tmp += group["eps"]
         np.divide(g, tmp, out=tmp)
         if mu > 0:
             buf = state["momentum_buffer"]
