@@ -128,8 +128,10 @@ class Trainable:
         return None
 
     def _bind_optimizer(self):
+        # the weights trainable at the first step after compile (as in Keras, changing
+        # `trainable` later takes a new compile)
         if not getattr(self, "_bound", False):
-            self.optimizer.bind(self._core.parameters())
+            self.optimizer.bind(p for p in self._core.parameters() if p.requires_grad)
             self._bound = True
 
     # ------------------------------------------------------------------- fit
