@@ -122,3 +122,15 @@ def test_airbench_torch_shifts_are_windows_of_the_mirrored_image():
     for n in range(2):
         windows = [padded[n, :, i:i + 32, j:j + 32] for i in range(5) for j in range(5)]
         assert any(torch.equal(out[n], w) for w in windows)
+
+
+def test_keras_vs_quick_json():
+    """The Keras comparison runs its three frameworks and checks they start equal."""
+    pytest.importorskip("keras")
+    result = json.loads(_run("keras_vs.py", "--quick", "--workloads", "mlp", "--json")
+                        .strip().splitlines()[-1])
+    assert [r["workload"] for r in result] == ["mlp"]
+    for framework in ("keras", "glassnet.keras", "glassnet.nn"):
+        assert _positive(result[0]["images_per_second"][framework])
+    losses = result[0]["loss"].values()
+    assert max(losses) - min(losses) < 1e-3 * max(losses)
