@@ -69,13 +69,11 @@ def in_layout(value, channels_first):
 
 
 def as_tensor(x, what="input"):
-    """Keras accepts arrays, lists and tensors; floats become float32 (Keras's floatx),
-    integers stay integers (an Embedding's token ids)."""
+    """Keras accepts arrays, lists and tensors and gives its layers float32 (its floatx):
+    uint8 images and integer ids alike (an Embedding turns ids back into integers)."""
     if isinstance(x, Tensor):
-        return x if x.dtype != np.float64 else x.float()
+        return x if x.dtype == np.float32 else Tensor(x._array.astype(np.float32))
     array = np.asarray(x)
-    if array.dtype.kind in "fb" or array.dtype == object:
-        array = array.astype(np.float32, copy=False)
-    elif array.dtype.kind not in "iu":
+    if array.dtype.kind not in "fbiu":
         raise TypeError(f"{what}: expected numbers, got an array of dtype {array.dtype}")
-    return Tensor(array)
+    return Tensor(array.astype(np.float32, copy=False))

@@ -204,6 +204,64 @@ def test_affine_bilinear_half_pixel_matches_torch_grid_sample():
     np.testing.assert_allclose(y, ref.numpy(), rtol=1e-5, atol=1e-6)
 
 
+MODES = ["edge", "symmetric", "reflect", "wrap"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dy, dx", [(1, -2), (-4, 5), (9, -13), (0, 0)])
+def test_shift_padding_modes_are_windows_of_np_pad(mode, dy, dx):
+    """Shifting by whole pixels, however far, reads the image as np.pad extends it."""
+    x = _ramp(2, 3, 4, 5)
+    pad = 20
+    padded = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)], mode=mode)
+    want = padded[:, :, pad - dy:pad - dy + 4, pad - dx:pad - dx + 5]
+    np.testing.assert_array_equal(T.shift(x, dy, dx, padding_mode=mode), want)
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+@pytest.mark.parametrize("mode", MODES)
+def test_affine_padding_modes_sample_the_np_padded_image(mode, interpolation):
+    """A warp reading outside the image (rotations, a zoom out to half size, shifts past
+    the edge) gives what the same warp gives on the image np.pad-ed by `mode`."""
+    rng = np.random.default_rng(1)
+    x = _images((4, 2, 5, 7))
+    theta = rng.uniform(-np.pi, np.pi, 4)
+    scale = np.array([2.0, 1.3, 0.7, 1.0])[:, None, None]
+    matrices = scale * np.stack([np.stack([np.cos(theta), np.sin(theta)], -1),
+                                 np.stack([-np.sin(theta), np.cos(theta)], -1)], 1)
+    offsets = rng.uniform(-9, 9, (4, 2))
+    pad = 30
+    padded = np.pad(x, [(0, 0), (0, 0), (pad, pad), (pad, pad)], mode=mode)
+    want = T.affine(padded, matrices, offsets, interpolation=interpolation, out_size=(5, 7))
+    got = T.affine(x, matrices, offsets, interpolation=interpolation, padding_mode=mode)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode, torch_mode", [("edge", "border"), ("reflect", "reflection")])
+def test_affine_edge_and_reflect_match_torch_grid_sample(mode, torch_mode):
+    """torch's border / reflection padding on the pixel grid (align_corners=True)."""
+    x = _images((2, 3, 5, 6))
+    offsets = np.array([[2.7, -3.2], [-1.4, 4.9]])
+    y = T.affine(x, np.broadcast_to(np.eye(2), (2, 2, 2)), offsets,
+                 interpolation="bilinear", padding_mode=mode)
+    H, W = 5, 6
+    gy = (np.arange(H)[None, :, None] + offsets[:, 0, None, None]).repeat(W, 2)
+    gx = (np.arange(W)[None, None, :] + offsets[:, 1, None, None]).repeat(H, 1)
+    grid = np.stack([2 * gx / (W - 1) - 1, 2 * gy / (H - 1) - 1], -1)
+    ref = torch.nn.functional.grid_sample(torch.from_numpy(x), torch.from_numpy(grid).float(),
+                                          mode="bilinear", padding_mode=torch_mode,
+                                          align_corners=True)
+    np.testing.assert_allclose(y, ref.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_affine_padding_modes_on_uint8_need_no_fill():
+    x = _images((2, 4, 4), np.uint8)
+    y = T.affine(x, np.broadcast_to(np.eye(2), (2, 2, 2)), [[0, 9], [-9, 0]],
+                 padding_mode="edge")
+    np.testing.assert_array_equal(y[0], np.repeat(x[0, :, -1:], 4, 1))
+    np.testing.assert_array_equal(y[1], np.repeat(x[1, :1], 4, 0))
+
+
 def test_crop_without_padding_matches_slices():
     x = _ramp(2, 2, 5, 6)
     y = T.crop(x, [0, 2], [1, 3], (3, 3))
@@ -339,6 +397,10 @@ def test_bad_arguments(make, match):
     (lambda: T.shift(np.zeros((2, 4, 4), np.uint8), 1, 1, fill=300), "fill 300"),
     (lambda: T.rotate(np.zeros((2, 4, 4)), [1, 2, 3]), "one angle per image"),
     (lambda: T.affine(np.zeros((2, 4, 4)), np.eye(2)), "affine: expected matrices"),
+    (lambda: T.affine(np.zeros((1, 4, 4)), np.eye(2)[None], padding_mode="nearest"),
+     "affine: padding_mode must be one of"),
+    (lambda: T.shift(np.zeros((1, 4, 4)), 1, 1, padding_mode="border"),
+     "shift: padding_mode must be one of"),
 ])
 def test_bad_calls(call, match):
     with pytest.raises(ValueError, match=match):
