@@ -206,14 +206,15 @@ _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
-def _check_json_shape(text):
+def _check_json_shape(text, member="structure.json"):
     """Refuse JSON nested deeper than JSON_DEPTH_LIMIT or with more than CONTAINER_LIMIT
     arrays and objects, before json.loads recurses into them or allocates them: the
-    brackets outside strings, counted without recursion."""
+    brackets outside strings, counted without recursion. `member` names the JSON in the
+    message (glassnet.keras.saving checks a .keras file's config.json with it)."""
     brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
     opened = brackets.count("[") + brackets.count("{")
     if opened > CONTAINER_LIMIT:
-        raise Refused(f"structure.json holds {opened} lists and objects; glassnet reads at "
+        raise Refused(f"{member} holds {opened} lists and objects; glassnet reads at "
                       f"most {CONTAINER_LIMIT} (about 2 per tensor)")
     # A parser stops at the first bracket that closes nothing, which comes within the
     # first 2 * opened + 1: the depth it reaches is the deepest point of those.
@@ -221,7 +222,7 @@ def _check_json_shape(text):
     steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1).astype(np.int32)
     depth = int(np.cumsum(steps).max(initial=0))
     if depth > JSON_DEPTH_LIMIT:
-        raise Refused(f"structure.json nests {depth} levels deep; glassnet reads at most "
+        raise Refused(f"{member} nests {depth} levels deep; glassnet reads at most "
                       f"{JSON_DEPTH_LIMIT} (3 per level of dicts)")
 
 

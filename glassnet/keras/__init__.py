@@ -7,8 +7,8 @@ A façade: it translates Keras's names, argument conventions and channels-last l
 then calls glassnet's own layers, optimizers and training loop (`glassnet.nn`,
 `glassnet.optim`, `glassnet.train`). There is no second implementation of the math here.
 """
-from . import (activations, backend, callbacks, initializers, layers, losses,  # noqa: F401,E402
-               metrics, models, optimizers)
+from . import (activations, backend, callbacks, datasets, initializers, layers,  # noqa: F401,E402
+               losses, metrics, models, optimizers, preprocessing, utils)
 from .layers import Input  # noqa: F401,E402
 from .models import Model, Sequential  # noqa: F401,E402
 

@@ -250,10 +250,9 @@ class Layer:
 
     # ------------------------------------------------------------------- config
     def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
-        if self._batch_input_shape is not None:
-            config["batch_input_shape"] = list(self._batch_input_shape)
-        return config
+        # Keras 3 keeps the input shape in an InputLayer, not in the first layer's config
+        # (its layers refuse batch_input_shape), so neither is it here
+        return {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
 
     @classmethod
     def from_config(cls, config):

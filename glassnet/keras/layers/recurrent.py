@@ -291,7 +291,10 @@ class Bidirectional(Layer):
                 "ave": lambda: (a + b) / 2}[self.merge_mode]()
 
     def get_config(self):
+        # both directions, as Keras writes them (without backward_layer, Keras would name
+        # the backward copy of "forward_lstm" "backward_forward_lstm")
+        def entry(layer):
+            return {"module": "keras.layers", "class_name": type(layer).__name__,
+                    "config": layer.get_config(), "registered_name": None}
         return {**super().get_config(), "merge_mode": self.merge_mode,
-                "layer": {"module": "keras.layers",
-                          "class_name": type(self.forward_layer).__name__,
-                          "config": self.forward_layer.get_config(), "registered_name": None}}
+                "layer": entry(self.forward_layer), "backward_layer": entry(self.backward_layer)}

@@ -8,7 +8,7 @@ only when a layer wants the other layout (see keras/backend.py).
 """
 from ...nn.module import Module
 from ..backend import as_tensor, in_layout, snake_case, unique_name
-from ..layers.base import InputLayer, KerasTensor, Layer
+from ..layers.base import InputLayer, KerasTensor
 from .training import Trainable
 
 
