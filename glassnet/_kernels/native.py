@@ -32,12 +32,12 @@ from .windows import _CORES, _MIN_PART_BYTES, _PARTS_PER_CORE, in_parts
 
 __all__ = ["LIB", "DIRECT", "supports", "im2col", "col2im", "col2im_rows", "bias_relu",
            "dense_order", "relu_backward", "clamp", "clamp_backward", "rows", "bn_stats",
-           "bn_apply", "bn_backward", "adam", "like_planes", "max_pool", "max_pool_backward",
+           "bn_apply", "bn_backward", "adam", "rmsprop", "like_planes", "max_pool", "max_pool_backward",
            "direct", "padded", "pack_weight", "conv_direct", "conv_weight_grad", "gelu",
            "depthwise", "depthwise_input_grad", "depthwise_weight_grad", "rnn_loops",
            "lstm_forward", "lstm_backward", "gru_forward", "gru_backward"]
 
-_VERSION = 15
+_VERSION = 16
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 _P, _I = ctypes.c_void_p, ctypes.c_int64
 _SIGNATURES = {   # argument types, in the order native_loops.h declares them
@@ -54,6 +54,7 @@ _SIGNATURES = {   # argument types, in the order native_loops.h declares them
     "bn_backward": [_P, _I, _I, _P, _I, _I, _I, _I, _P, _P, _P, ctypes.c_int, _P, _I, _I,
                     _P, _P, _I, _I],
     "adam": [_P] * 5 + [None] * 6 + [_I, _I],          # None: the float type, set in _load
+    "rmsprop": [_P] * 4 + [None] * 5 + [ctypes.c_int, _I, _I],
     "max_pool": [_P] + [_I] * 4 + [_I] * 12 + [_P, _P, _I, _I] + [_I] * 4,
     "max_pool_backward": [_P] + [_I] * 4 + [_P, _I, _I, _I, _I] + [_P] + [_I] * 4 + [_I] * 4,
     "depthwise": [_P] + [_I] * 7 + [_P, _P] + [_I] * 10 + [_P, _I, _I],
@@ -512,6 +513,18 @@ def adam(w, g, m, v, vmax, s1, b2, s2, c2, eps, step):
     ptrs = [a.ctypes.data for a in (w, g, m, v)] + [None if vmax is None else vmax.ctypes.data]
     scalars = [float(real(x)) for x in (s1, b2, s2, c2, eps, step)]   # rounded to w's type
     in_parts(lambda part: fn(*ptrs, *scalars, part[0], part[1]), _split(w.size, 1, w.nbytes * 5))
+    return w
+
+
+def rmsprop(w, g, s, buf, a, eps, lr, mu, eps_inside):
+    """One RMSprop step (not centered) in place on w, s (and buf, or None: no momentum),
+    all C-contiguous arrays of one float dtype (see native_loops.h)."""
+    fn = _fn("rmsprop", w.dtype)
+    real = w.dtype.type
+    ptrs = [a_.ctypes.data for a_ in (w, g, s)] + [None if buf is None else buf.ctypes.data]
+    scalars = [float(real(x)) for x in (a, 1 - a, eps, lr, mu)]    # rounded to w's type
+    in_parts(lambda part: fn(*ptrs, *scalars, int(bool(eps_inside)), part[0], part[1]),
+             _split(w.size, 1, w.nbytes * 4))
     return w
 
 

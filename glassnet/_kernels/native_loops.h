@@ -345,6 +345,29 @@ void NAME(adam)(T *w, const T *g, T *m, T *v, T *vmax, T s1, T b2, T s2, T c2, T
     }
 }
 
+/* One RMSprop step (not centered) over elements [i0, i1), the same float operations in
+ * the same order as optim/rmsprop.py's NumPy passes (so both give the same bits):
+ *   s = s * a + (g * a1) * g;   d = sqrt(s) + eps  (eps_inside, Keras: sqrt(s + eps));
+ *   u = g / d;   w -= u * lr,  or with momentum (buf != NULL): buf = buf * mu + u, w -= buf * lr
+ * with a1 = 1 - a rounded to T by the caller. */
+void NAME(rmsprop)(T *w, const T *g, T *s, T *buf, T a, T a1, T eps, T lr, T mu,
+                   int eps_inside, i64 i0, i64 i1)
+{
+    for (i64 i = i0; i < i1; i++) {
+        const T gi = g[i], si = s[i] * a + (gi * a1) * gi;
+        const T d = eps_inside ? SQRT(si + eps) : SQRT(si) + eps;
+        const T u = gi / d;
+        s[i] = si;
+        if (buf) {
+            const T b = buf[i] * mu + u;
+            buf[i] = b;
+            w[i] -= b * lr;
+        } else {
+            w[i] -= u * lr;
+        }
+    }
+}
+
 /* ReLU's backward over [i0, i1) of three arrays laid out alike: dx = dy where y > 0,
  * else 0 (y is ReLU's output; NaN > 0 is false) — one pass, no mask array. */
 void NAME(relu_backward)(const T *dy, const T *y, T *dx, i64 i0, i64 i1)

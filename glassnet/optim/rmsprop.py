@@ -1,6 +1,7 @@
 """RMSprop: divide each step by a running root-mean-square of the gradient."""
 import numpy as np
 
+from .._kernels import native
 from .optimizer import Optimizer
 
 
@@ -25,7 +26,16 @@ class RMSprop(Optimizer):
                 state["grad_avg"] = self._zeros(p)
         state["step"] += 1
         g = self._gradient(p, grad, group, group["weight_decay"])
-        sq, tmp = state["square_avg"], self._scratch(p, 1)
+        sq = state["square_avg"]
+        buf = state["momentum_buffer"] if mu > 0 else None
+        arrays = (p._array, g, sq) + (() if buf is None else (buf,))
+        if not group["centered"] and native.supports(*arrays) and len(
+                {a.dtype for a in arrays}) == 1 and all(a.flags.c_contiguous for a in arrays):
+            # the passes below in one compiled loop, the same operations in the same order
+            native.rmsprop(p._array, g, sq, buf, alpha, group["eps"], group["lr"], mu,
+                           group["eps_inside"])
+            return
+        tmp = self._scratch(p, 1)
         sq *= alpha
         np.multiply(g, 1 - alpha, out=tmp)
         tmp *= g
