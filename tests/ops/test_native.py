@@ -199,6 +199,8 @@ DIRECT_CASES = [  # (N, C, O, H, W, kh, kw, padding): row tails, O not a multipl
     (2, 4, 13, 8, 8, 1, 3, (0, 1)),             # (1x1 without padding: one GEMM, not here)
     (1, 3, 2, 5, 40, 5, 1, (2, 0)),
     (2, 3, 8, 6, 26, 3, 3, 0),                 # 24 wide: a block of 16 and one of 8
+    (2, 16, 32, 8, 8, 2, 2, "same"),           # rows of <= 8 go in pairs (2 rows x 8 x 6)
+    (3, 6, 7, 7, 5, 3, 3, 1),                  # an odd number of short rows: one left over
 ]
 
 
