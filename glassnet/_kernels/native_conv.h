@@ -33,7 +33,8 @@ int glassnet_direct_conv(void)
  * each x vector used 6 times; its last 8 or fewer columns in a block of 8 x 6, so that
  * an 8- or 24-wide row computes no lanes it drops; rows of 8 or fewer go two at a time
  * (2 rows x 8 columns x 6 channels), so that short rows also keep twelve accumulators
- * busy (32->64 channels on 8x8 images: 1.6x faster than one row at a time). The blocks are written out in
+ * busy (32->64 channels on 8x8 images, batch 32: 0.34 ms against 0.44 one row at a
+ * time). The blocks are written out in
  * this one function (FOR_EACH_TAP is their shared loop): as separate functions GCC
  * stored every accumulator back to the stack after each multiply-add, at half the
  * speed. */
