@@ -9,9 +9,12 @@ require grad accumulate into `.grad`, as in PyTorch.
 import numpy as np
 
 
-def _topological_order(root):
+def _topological_order(roots):
+    """Every tensor reachable from `roots` (a tensor or a list of them) after the tensors
+    it was computed from: a post-order with one `seen` set shared by all the roots."""
     order, seen = [], set()
-    stack = [(root, False)]
+    roots = roots if isinstance(roots, (list, tuple)) else [roots]
+    stack = [(root, False) for root in reversed(roots)]
     while stack:
         tensor, expanded = stack.pop()
         if expanded:
@@ -72,3 +75,79 @@ def _accumulate_grad(tensor, g):
         tensor.grad = type(tensor)._make(g, False, None)
     else:
         tensor.grad._array = tensor.grad._array + g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False):
+    """dL/d(input) for each of `inputs`, as arrays, without touching any `.grad`.
+
+    L is sum_i <grad_outputs[i], outputs[i]>: `outputs` are tensors (one or a list),
+    `grad_outputs` arrays of their shapes (None for "no gradient flows from this
+    output"; omitted entirely, every output must be a one-element tensor and gets 1).
+    The result has one entry per input: an array of the input's shape, or None when
+    no output depends on that input. The inputs need not be leaves. As in `backward`,
+    every node walked is released afterwards unless `retain_graph=True`.
+    glassnet.graph's gradient nodes call this on the sub-graph one forward node recorded.
+    """
+    single = not isinstance(outputs, (list, tuple))
+    outputs = [outputs] if single else list(outputs)
+    inputs = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None if not o.requires_grad else _implicit_seed(o) for o in outputs]
+    elif single and not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs")
+    grads, roots = {}, []
+    for out, g in zip(outputs, grad_outputs):
+        if g is None or not out.requires_grad:
+            continue
+        g = np.asarray(g._array if hasattr(g, "_array") else g)
+        if g.shape != out._array.shape:
+            raise ValueError(f"grad: a grad_output of shape {g.shape} was given for an "
+                             f"output of shape {out._array.shape}")
+        if g.dtype != out._array.dtype:
+            g = g.astype(out._array.dtype)
+        key = id(out)
+        if key in grads:
+            grads[key] = grads[key] + g
+        else:
+            grads[key] = g
+            roots.append(out)
+    wanted = {}
+    for i, t in enumerate(inputs):
+        wanted.setdefault(id(t), []).append(i)
+    result = [None] * len(inputs)
+    order = _topological_order(roots) if roots else []
+    for tensor in reversed(order):
+        g = grads.pop(id(tensor), None)
+        if g is None:
+            continue
+        for i in wanted.get(id(tensor), ()):
+            result[i] = g
+        ctx = tensor._ctx
+        if ctx is None:
+            continue
+        input_grads = ctx.backward(g)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        for parent, pg, needed in zip(ctx.parents, input_grads, ctx.needs_input_grad):
+            if not needed or pg is None:
+                continue
+            if pg.shape != parent._array.shape:
+                raise RuntimeError(
+                    f"{ctx.name}.backward returned a gradient of shape {pg.shape} "
+                    f"for an input of shape {parent._array.shape}")
+            key = id(parent)
+            previous = grads.get(key)
+            grads[key] = pg if previous is None else previous + pg
+        if not retain_graph:
+            ctx.release()
+    return result
+
+
+def _implicit_seed(out):
+    if out._array.size != 1:
+        raise RuntimeError(f"grad: a gradient can be created implicitly only for a "
+                           f"one-element output; this output has shape {out._array.shape}, "
+                           "so pass grad_outputs")
+    return np.ones_like(out._array)
