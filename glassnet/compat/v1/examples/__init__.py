@@ -1,0 +1,1 @@
+"""`tensorflow.examples`, as far as the notes use it: `tutorials.mnist.input_data`."""
