@@ -52,6 +52,28 @@ int glassnet_direct_conv(void)
             }                                                                     \
     }
 
+/* The 6 x 2 block: two 8-lane x vectors SECOND floats apart (8: 16 columns of a row;
+ * Wp: 8 columns of two rows), each times 6 channels' weights, into rows[o][0..15]. */
+#define TWO_VECTORS(SECOND)                                                       \
+    {                                                                             \
+        __m256 a[OB][2];                                                          \
+        for (int o = 0; o < OB; o++)                                              \
+            a[o][0] = a[o][1] = _mm256_set1_ps(b && o < no ? b[o0 + o] : 0.f);    \
+        FOR_EACH_TAP({                                                            \
+            const __m256 x0 = _mm256_loadu_ps(xq);                                \
+            const __m256 x1 = _mm256_loadu_ps(xq + (SECOND));                     \
+            for (int o = 0; o < OB; o++) {                                        \
+                const __m256 w = _mm256_broadcast_ss(wq + o);                     \
+                a[o][0] = _mm256_fmadd_ps(w, x0, a[o][0]);                        \
+                a[o][1] = _mm256_fmadd_ps(w, x1, a[o][1]);                        \
+            }                                                                     \
+        })                                                                        \
+        for (int o = 0; o < OB; o++) {                                            \
+            _mm256_storeu_ps(rows[o], a[o][0]);                                   \
+            _mm256_storeu_ps(rows[o] + 8, a[o][1]);                               \
+        }                                                                         \
+    }
+
 __attribute__((target("avx2,fma")))
 void conv_direct_f32(const float *xp, i64 C, i64 N, i64 Hp, i64 Wp, const float *wp,
                      const float *b, i64 O, i64 kh, i64 kw, i64 Ho, i64 Wo, float *y,
@@ -66,22 +88,7 @@ void conv_direct_f32(const float *xp, i64 C, i64 N, i64 Hp, i64 Wp, const float 
                 if (Wo <= 8 && i + 1 < Ho) {    /* two short rows: 2 x 8 x 6 accumulators */
                     const i64 j0 = 0;
                     float rows[OB][16];
-                    __m256 a[OB][2];
-                    for (int o = 0; o < OB; o++)
-                        a[o][0] = a[o][1] = _mm256_set1_ps(b && o < no ? b[o0 + o] : 0.f);
-                    FOR_EACH_TAP({
-                        const __m256 x0 = _mm256_loadu_ps(xq);
-                        const __m256 x1 = _mm256_loadu_ps(xq + Wp);
-                        for (int o = 0; o < OB; o++) {
-                            const __m256 w = _mm256_broadcast_ss(wq + o);
-                            a[o][0] = _mm256_fmadd_ps(w, x0, a[o][0]);
-                            a[o][1] = _mm256_fmadd_ps(w, x1, a[o][1]);
-                        }
-                    })
-                    for (int o = 0; o < OB; o++) {
-                        _mm256_storeu_ps(rows[o], a[o][0]);
-                        _mm256_storeu_ps(rows[o] + 8, a[o][1]);
-                    }
+                    TWO_VECTORS(Wp)     /* the same columns of rows i and i + 1 */
                     for (i64 o = 0; o < no; o++) {
                         float *yo = y + (((o0 + o) * N + n) * Ho + i) * Wo;
                         memcpy(yo, rows[o], Wo * sizeof(float));
@@ -94,22 +101,7 @@ void conv_direct_f32(const float *xp, i64 C, i64 N, i64 Hp, i64 Wp, const float 
                     float rows[OB][16];
                     const i64 left = Wo - j0 < 16 ? Wo - j0 : 16;
                     if (left > 8) {
-                        __m256 a[OB][2];
-                        for (int o = 0; o < OB; o++)
-                            a[o][0] = a[o][1] = _mm256_set1_ps(b && o < no ? b[o0 + o] : 0.f);
-                        FOR_EACH_TAP({
-                            const __m256 x0 = _mm256_loadu_ps(xq);
-                            const __m256 x1 = _mm256_loadu_ps(xq + 8);
-                            for (int o = 0; o < OB; o++) {
-                                const __m256 w = _mm256_broadcast_ss(wq + o);
-                                a[o][0] = _mm256_fmadd_ps(w, x0, a[o][0]);
-                                a[o][1] = _mm256_fmadd_ps(w, x1, a[o][1]);
-                            }
-                        })
-                        for (int o = 0; o < OB; o++) {
-                            _mm256_storeu_ps(rows[o], a[o][0]);
-                            _mm256_storeu_ps(rows[o] + 8, a[o][1]);
-                        }
+                        TWO_VECTORS(8)  /* columns j0..j0+15 of row i */
                     } else {
                         __m256 a[OB];
                         for (int o = 0; o < OB; o++)
