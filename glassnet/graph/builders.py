@@ -206,11 +206,38 @@ def op(fn, inputs=(), params=None, name=None, type=None, output_shapes=None,
     return outs[0] if len(outs) == 1 else outs
 
 
+class _Interleaved:
+    """fn called with the input Tensors put back among the constant positional
+    arguments they were given with: wrap(F.max_pool2d)(x, 2) stores x as an edge and 2
+    as a constant in its place."""
+
+    def __init__(self, fn, template):
+        self.fn = fn
+        self.template = template          # per position: None (next edge) or the constant
+        self.__name__ = getattr(fn, "__name__", "op")
+
+    def __call__(self, *tensors, **params):
+        it = iter(tensors)
+        args = [next(it) if c is _EDGE else c for c in self.template]
+        return self.fn(*args, **params)
+
+
+_EDGE = object()
+
+
 def wrap(fn, type=None, differentiable=True):
-    """A graph-building twin of eager `fn`: positional arguments become input edges,
-    keyword arguments constant parameters, `name=` names the node."""
-    def build(*inputs, name=None, **params):
-        return op(fn, inputs, params, name=name, type=type, differentiable=differentiable)
+    """A graph-building twin of eager `fn`: positional arguments that are SymbolicTensors,
+    arrays or glassnet Tensors become input edges (arrays as constants), other positional
+    and all keyword arguments are constant parameters; `name=` names the node."""
+    def build(*args, name=None, **params):
+        edges = [a for a in args if isinstance(a, (SymbolicTensor, np.ndarray, Tensor))]
+        if len(edges) == len(args):
+            return op(fn, args, params, name=name, type=type or _type_name(fn),
+                      differentiable=differentiable)
+        template = [_EDGE if isinstance(a, (SymbolicTensor, np.ndarray, Tensor)) else a
+                    for a in args]
+        return op(_Interleaved(fn, template), edges, params, name=name,
+                  type=type or _type_name(fn), differentiable=differentiable)
     build.__name__ = getattr(fn, "__name__", "op")
     build.__doc__ = f"Graph node calling {build.__name__} at run time.\n\n{fn.__doc__ or ''}"
     return build

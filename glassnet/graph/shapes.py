@@ -93,8 +93,8 @@ def infer(fn, inputs, params, where, output_dtypes=None):
         note = " (unknown dims were tried as 1 and as 2)" if has_unknown else ""
         raise GraphError(f"{where}: cannot be applied to inputs of shapes {shapes}{note}: "
                          f"{type(e).__name__}: {e}") from e
-    first = results.get(1) or results.get(2)
-    arrays = probes.get(1) or probes.get(2)
+    size = 1 if 1 in results else 2
+    first, arrays = results[size], probes[size]
     specs = []
     if has_unknown and len(results) == 2:
         for a, b in zip(results[1], results[2]):
