@@ -123,7 +123,9 @@ def _assign_node(var, value, mode, name):
     if not isinstance(var, Variable):
         raise GraphError(f"assign: the target must be a Variable, got {type(var).__name__}")
     g = var.graph
-    value = as_tensor(value, g, dtype=var.dtype)
+    # a Python number takes the variable's dtype; an array keeps its own, checked below
+    value = as_tensor(value, g, dtype=None if isinstance(value, (np.ndarray, Tensor))
+                      else var.dtype)
     what = {"assign": "assign", "add": "assign_add", "sub": "assign_sub"}[mode]
     if value.dtype is not None and not np.can_cast(value.dtype, var.dtype, "same_kind"):
         raise GraphError(f"{what} to {var.node.name}: a {value.dtype.name} value cannot be "
@@ -176,8 +178,10 @@ def op(fn, inputs=(), params=None, name=None, type=None, output_shapes=None,
 
     inputs: SymbolicTensors (or values, which become constants); params: constant
     keyword arguments. The outputs' dtypes and shapes are inferred by running `fn` on
-    small arrays now (see shapes.py); `output_shapes` states them instead. Returns the
-    output tensor, or a tuple of them when `fn` returns several.
+    small arrays now (see shapes.py); `output_shapes` (a tuple for one output, a list of
+    tuples for several; None for unknown dims) overrides the shapes found, and with
+    `output_dtypes` too nothing is probed. Returns the output tensor, or a tuple of them
+    when `fn` returns several.
     """
     params = dict(params or {})
     type = type or _type_name(fn)
@@ -189,7 +193,17 @@ def op(fn, inputs=(), params=None, name=None, type=None, output_shapes=None,
     try:
         where = node.name if node.name.rsplit("/", 1)[-1].split("_")[0] == type else \
             f"{node.name} ({type})"
-        specs, views = infer(fn, inputs, params, where, output_dtypes)
+        if output_shapes is not None and output_dtypes is not None:
+            # stated in full: no probes (the op may not run on probe sizes at all, e.g. a
+            # reshape to a fixed size of an input with an unknown batch)
+            n = 1 if isinstance(output_shapes, tuple) else len(output_shapes)
+            if n != len(output_dtypes):
+                raise GraphError(f"{where}: {n} output_shapes but {len(output_dtypes)} "
+                                 "output_dtypes")
+            specs = [(np.dtype(d), None) for d in output_dtypes]
+            views = [set(range(len(inputs)))] * len(specs)      # assume the worst
+        else:
+            specs, views = infer(fn, inputs, params, where, output_dtypes)
     except Exception:
         g.nodes.remove(node)            # a node that failed to build is not kept
         del g._by_name[node.name]

@@ -37,7 +37,7 @@ class FeedError(ValueError):
 
 class Step:
     __slots__ = ("node", "kind", "inputs", "outputs", "free", "record", "tape", "retain",
-                 "checks", "fn", "params")
+                 "checks", "fn", "params", "snapshot")
 
     def __repr__(self):
         return f"<Step {self.kind} {self.node.name}>"
@@ -226,6 +226,7 @@ def make_plan(graph, targets, fed):
         step.inputs = [slot_of(t) for t in node.inputs]
         step.outputs = [None if t in fed else slot_of(t) for t in node.outputs]
         step.record = step.tape = step.retain = step.fn = step.params = step.free = None
+        step.snapshot = None
         step.checks = [_checks(t) for t in node.outputs]
         for s in step.inputs:
             last_use[s] = i
@@ -250,6 +251,13 @@ def make_plan(graph, targets, fed):
         last_use[n_slots] = index[gnodes[-1]]
         n_slots += 1
     fetch_slots = [slot_of(t) if isinstance(t, SymbolicTensor) else None for t in targets]
+    # a fetched value that may be a variable's own array is copied when it is made, so an
+    # update later in the run does not change what the fetch returns
+    memo = {}
+    for t in targets:
+        if isinstance(t, SymbolicTensor) and t not in fed and _aliases(t, memo):
+            step = steps[index[t.node]]
+            step.snapshot = (step.snapshot or ()) + (slots[t],)
     keep = {s for s in fetch_slots if s is not None}
     for s, i in last_use.items():
         if s not in keep:
@@ -419,6 +427,9 @@ class Executor:
         try:
             for step in plan.steps:
                 self._execute(step, values)
+                if step.snapshot:
+                    for s in step.snapshot:
+                        values[s] = values[s].copy()
                 for s in step.free:
                     values[s] = None
         finally:

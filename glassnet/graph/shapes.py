@@ -13,6 +13,9 @@ Limits, and what happens then:
   unknown where the zero and random probes disagree; where they agree by chance the
   static shape is wrong, and the executor's check of every op's output against its
   static shape raises at run time. `op(..., output_shapes=...)` states the shapes instead.
+- An op that forces an unknown dim to one value (a reshape of a (None, 4, 5) input
+  into (6, -1)) fails both probes and is refused at build time, although it could run
+  for some batch sizes; `op(..., output_shapes=..., output_dtypes=...)` skips the probes.
 - All unknown dims are probed with the same size, so two inputs whose unknown dims are
   different at run time (a (None, 3) meeting a (None, 3) of another length) are assumed
   compatible, as TensorFlow assumes.
