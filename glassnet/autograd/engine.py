@@ -39,15 +39,23 @@ def _topological_order(roots):
 
 
 def run_backward(root, grad, retain_graph=False):
-    order = _topological_order(root)
-    grads = {id(root): grad}
-    for tensor in reversed(order):
+    def visit(tensor, g):
+        if tensor._ctx is None or tensor._retains_grad:
+            _accumulate_grad(tensor, g)
+    _propagate([root], {id(root): grad}, visit, retain_graph)
+
+
+def _propagate(roots, grads, visit, retain_graph):
+    """The reverse walk shared by `backward` and `grad`: from `roots`, whose gradients
+    `grads` holds by id, every tensor in reverse topological order gets the sum of the
+    gradients flowing into it, shown to `visit(tensor, g)`, then passed through its
+    Function's backward to its inputs (each node released unless retain_graph)."""
+    for tensor in reversed(_topological_order(roots)):
         g = grads.pop(id(tensor), None)
         if g is None:
             continue
+        visit(tensor, g)
         ctx = tensor._ctx
-        if ctx is None or tensor._retains_grad:
-            _accumulate_grad(tensor, g)
         if ctx is None:
             continue
         input_grads = ctx.backward(g)
@@ -117,31 +125,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False):
     for i, t in enumerate(inputs):
         wanted.setdefault(id(t), []).append(i)
     result = [None] * len(inputs)
-    order = _topological_order(roots) if roots else []
-    for tensor in reversed(order):
-        g = grads.pop(id(tensor), None)
-        if g is None:
-            continue
+
+    def visit(tensor, g):
         for i in wanted.get(id(tensor), ()):
             result[i] = g
-        ctx = tensor._ctx
-        if ctx is None:
-            continue
-        input_grads = ctx.backward(g)
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        for parent, pg, needed in zip(ctx.parents, input_grads, ctx.needs_input_grad):
-            if not needed or pg is None:
-                continue
-            if pg.shape != parent._array.shape:
-                raise RuntimeError(
-                    f"{ctx.name}.backward returned a gradient of shape {pg.shape} "
-                    f"for an input of shape {parent._array.shape}")
-            key = id(parent)
-            previous = grads.get(key)
-            grads[key] = pg if previous is None else previous + pg
-        if not retain_graph:
-            ctx.release()
+    if roots:
+        _propagate(roots, grads, visit, retain_graph)
     return result
 
 
