@@ -337,6 +337,8 @@ def test_threaded_im2col_and_col2im_match_one_thread(monkeypatch):
     w = gn.tensor(np.random.default_rng(5).standard_normal((4, 8, 5, 5)).astype(np.float32),
                   requires_grad=True)
     results = []
+    monkeypatch.setattr(windows, "_MIN_PART_BYTES", 1 << 14)     # split even this small one
+    monkeypatch.setattr(native, "_MIN_PART_BYTES", 1 << 14)
     for cores in (1, 2):
         monkeypatch.setattr(windows, "_CORES", cores)
         monkeypatch.setattr(native, "_CORES", cores)
