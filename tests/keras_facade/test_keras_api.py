@@ -253,3 +253,18 @@ def test_fit_before_compile_and_bad_arguments():
     with pytest.raises(ValueError, match="targets of shape"):
         model.compile(optimizer="sgd", loss="categorical_crossentropy")
         model.fit(np.zeros((4, 2)), np.zeros((4, 3)), verbose=0)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: layers.Conv2D(4, 0), "kernel_size must be a positive int"),
+    (lambda: layers.Conv2D(4, 3, strides=0), "strides must be a positive int"),
+    (lambda: layers.Conv2D(4, 3, dilation_rate=(1, 0)), "dilation_rate must be a positive int"),
+    (lambda: layers.Conv2D(4, (3, "a")), "kernel_size must be a positive int"),
+    (lambda: layers.Conv2D(4, 3, groups=0), "groups must be a positive int"),
+    (lambda: layers.Conv1D(4, 3, strides=(1, 1)), "strides must be a positive int or a tuple of 1"),
+    (lambda: layers.MaxPooling2D(pool_size=0), "pool_size must be a positive int"),
+    (lambda: layers.AveragePooling2D(strides=-1), "strides must be a positive int"),
+])
+def test_window_sizes_must_be_positive(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

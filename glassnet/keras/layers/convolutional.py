@@ -8,6 +8,7 @@ convolution as explicit (before, after) pairs. These layers compute channels-fir
 moves the layout only where a channels-last layer follows.
 """
 import math
+import operator
 
 import numpy as np
 
@@ -21,12 +22,16 @@ from .core import _Activates, activations
 
 
 def _tuple(value, n, what, layer):
-    if isinstance(value, int):
-        return (value,) * n
-    value = tuple(value)
-    if len(value) != n or not all(isinstance(v, int) and v > 0 for v in value):
-        raise ValueError(f"{layer}: {what} must be an int or a tuple of {n} positive ints, "
-                         f"got {value!r}")
+    """value as n positive ints (one int stands for all n), else a ValueError naming it."""
+    given = value
+    try:
+        value = (operator.index(value),) * n if not isinstance(value, (tuple, list)) else \
+            tuple(operator.index(v) for v in value)
+    except TypeError:
+        value = None
+    if value is None or len(value) != n or not all(v > 0 for v in value):
+        raise ValueError(f"{layer}: {what} must be a positive int or a tuple of {n} positive "
+                         f"ints, got {given!r}")
     return value
 
 
@@ -82,7 +87,9 @@ class _Conv(_Activates, Layer):
             if value is not None:
                 raise NotImplementedError(f"{cls}: {what} is not supported yet")
         _check_data_format(data_format, cls)
-        self.filters, self.groups = filters, int(groups)
+        if not (isinstance(groups, int) and groups > 0):
+            raise ValueError(f"{cls}: groups must be a positive int, got {groups!r}")
+        self.filters, self.groups = filters, groups
         self.kernel_size = _tuple(kernel_size, n, "kernel_size", cls)
         self.strides = _tuple(strides, n, "strides", cls)
         self.dilation_rate = _tuple(dilation_rate, n, "dilation_rate", cls)
