@@ -32,6 +32,7 @@ import json
 import math
 import os
 import re
+import stat
 import struct
 import tempfile
 import zipfile
@@ -86,9 +87,16 @@ def write_atomically(path, write):
     path: whoever opens path sees the old file or the whole new one, never a part."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    # mkstemp makes the file private (0600); give it the permissions open(path, "wb")
+    # would have: an existing file's, else 0666 less the umask
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".ckpt", dir=folder)
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)
             write(f)
             f.flush()
             os.fsync(f.fileno())
@@ -97,6 +105,12 @@ def write_atomically(path, write):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask():
+    mask = os.umask(0o022)      # reading the umask means setting it; set it straight back
+    os.umask(mask)
+    return mask
 
 
 # Exceptions that hostile bytes can raise from zipfile, zlib, json, struct or NumPy while

@@ -79,6 +79,21 @@ def test_an_interrupted_save_leaves_the_previous_file_intact(tmp_path):
     np.testing.assert_array_equal(gn.load(path)["w"].numpy(), np.ones(3))
 
 
+def test_a_saved_file_gets_the_permissions_open_would_give(tmp_path):
+    """Written through a private temporary file, but not left private: a new file gets
+    0666 less the umask, an overwritten one keeps its mode."""
+    old = os.umask(0o027)
+    try:
+        path = tmp_path / "new.gn"
+        gn.save({"w": gn.ones(2)}, path)
+        assert os.stat(path).st_mode & 0o777 == 0o640
+        os.chmod(path, 0o604)
+        gn.save({"w": gn.zeros(2)}, path)
+        assert os.stat(path).st_mode & 0o777 == 0o604
+    finally:
+        os.umask(old)
+
+
 class _Payload:
     def __reduce__(self):
         return (open, (os.environ["GN_PAYLOAD_MARK"], "w"))
