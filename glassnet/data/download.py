@@ -22,6 +22,8 @@ import urllib.error
 import urllib.request
 from collections import namedtuple
 
+from ..io import write_atomically
+
 Resource = namedtuple("Resource", "url filename algorithm digest")
 Resource.__doc__ = "One file to fetch: where from, the name it is saved as, and its checksum."
 
@@ -94,31 +96,24 @@ def download_file(resource, folder, looked_in=()):
     """
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, resource.filename)
-    fd, partial = tempfile.mkstemp(dir=folder, prefix=f".{resource.filename}.", suffix=".part")
-    h = hashlib.new(resource.algorithm, usedforsecurity=False)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(resource.url, timeout=TIMEOUT) as response:
-                    for chunk in iter(lambda: response.read(_CHUNK), b""):
-                        h.update(chunk)
-                        out.write(chunk)
-            except (urllib.error.URLError, OSError, ValueError) as e:
-                where = ", ".join(looked_in) or folder
-                reason = getattr(e, "reason", None) or e
-                raise DownloadError(f"could not download {resource.url} ({reason}); "
-                                    f"looked locally in {where}") from None
-            out.flush()
-            os.fsync(out.fileno())
+
+    def write(out):            # into a temporary file that replaces path only when whole
+        h = hashlib.new(resource.algorithm, usedforsecurity=False)
+        try:
+            with urllib.request.urlopen(resource.url, timeout=TIMEOUT) as response:
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    h.update(chunk)
+                    out.write(chunk)
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            where = ", ".join(looked_in) or folder
+            reason = getattr(e, "reason", None) or e
+            raise DownloadError(f"could not download {resource.url} ({reason}); "
+                                f"looked locally in {where}") from None
         if h.hexdigest() != resource.digest:
             raise ChecksumError(f"{resource.url}: {resource.algorithm} {h.hexdigest()}, but the "
                                 f"published checksum is {resource.digest} (corrupt or changed "
                                 f"download; nothing was saved)")
-        os.replace(partial, path)
-    except BaseException:
-        if os.path.exists(partial):
-            os.remove(partial)
-        raise
+    write_atomically(path, write)
     return path
 
 
