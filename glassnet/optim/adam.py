@@ -11,10 +11,13 @@ class Adam(Optimizer):
     _decoupled = False      # AdamW: weight decay shrinks w directly instead of adding to g
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, maximize=False):
+                 amsgrad=False, maximize=False, epsilon_hat=False):
+        """epsilon_hat: eps is the paper's epsilon-hat (Kingma & Ba, end of section 2),
+        added to sqrt(v) before its bias correction, as TensorFlow 1's AdamOptimizer and
+        Keras do: w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + eps)."""
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize, epsilon_hat=bool(epsilon_hat)))
 
     def _update(self, p, grad, state, group):
         # t += 1;  g = dL/dw (+ wd w for Adam;  AdamW: w *= 1 - lr wd instead)
@@ -34,12 +37,16 @@ class Adam(Optimizer):
             p._array *= 1 - lr * wd
         m, v = state["exp_avg"], state["exp_avg_sq"]
         vmax = state["max_exp_avg_sq"] if group["amsgrad"] else None
+        # epsilon-hat: (sqrt(v) + eps) / c2 = sqrt(v) / c2 + eps / c2, so the same passes
+        # with eps / c2 in place of eps
+        c2 = math.sqrt(1 - b2 ** t)
+        eps = group["eps"] / c2 if group.get("epsilon_hat") else group["eps"]
         arrays = (p._array, g, m, v) + (() if vmax is None else (vmax,))
         if native.supports(*arrays) and len({a.dtype for a in arrays}) == 1 and all(
                 a.flags.c_contiguous for a in arrays):
             # the passes below in one compiled loop, the same operations in the same order
-            native.adam(p._array, g, m, v, vmax, 1 - b1, b2, 1 - b2, math.sqrt(1 - b2 ** t),
-                        group["eps"], lr / (1 - b1 ** t))
+            native.adam(p._array, g, m, v, vmax, 1 - b1, b2, 1 - b2, c2, eps,
+                        lr / (1 - b1 ** t))
             return
         tmp = self._scratch(p, 1)
         np.subtract(g, m, out=tmp)          # m += (1 - b1)(g - m): PyTorch's lerp
@@ -52,8 +59,8 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         np.sqrt(v, out=tmp)
-        tmp /= math.sqrt(1 - b2 ** t)
-        tmp += group["eps"]
+        tmp /= c2
+        tmp += eps
         np.divide(m, tmp, out=tmp)
         tmp *= lr / (1 - b1 ** t)
         p._array -= tmp
@@ -65,5 +72,5 @@ class AdamW(Adam):
     _decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+                 amsgrad=False, maximize=False, epsilon_hat=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize, epsilon_hat)
