@@ -26,6 +26,25 @@ def format_shape(shape, unknown="None"):
     return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
 
 
+class TensorShape(tuple):
+    """A static shape: a tuple of ints and Nones, plus TensorFlow's `as_list()` and
+    `ndims`. An unknown rank is the empty tuple with `ndims` None."""
+
+    def __new__(cls, shape):
+        self = super().__new__(cls, () if shape is None else shape)
+        self.ndims = None if shape is None else len(self)
+        return self
+
+    def as_list(self):
+        if self.ndims is None:
+            raise ValueError("as_list() is not defined on an unknown TensorShape")
+        return list(self)
+
+    def __repr__(self):
+        return "TensorShape(" + ("<unknown>" if self.ndims is None else
+                                 format_shape(tuple(self))) + ")"
+
+
 class SymbolicTensor:
     """One output of one node: a value that exists only when an executor runs the graph.
 
@@ -59,7 +78,8 @@ class SymbolicTensor:
         return None if self.shape is None else len(self.shape)
 
     def get_shape(self):
-        return self.shape
+        """The static shape as a `TensorShape` (a tuple with TensorFlow's `as_list()`)."""
+        return TensorShape(self.shape)
 
     def __repr__(self):
         dtype = "?" if self.dtype is None else self.dtype.name
