@@ -32,18 +32,13 @@ def _convert_feed(t, value):
     if hasattr(value, "_array"):
         value = value._array
     if dtype is _d.string:
-        array = _d.to_array(value, _d.string)
+        array = np.asarray(value, dtype=object)     # TF hands a fed str back as it is
     else:
         raw = np.asarray(value)
         if raw.dtype.kind in "SUO":
-            raise ValueError(f"could not convert the string value {value!r} fed to {t.name} "
-                             f"to {dtype.name}")
-        if raw.dtype.kind == "f" and dtype.dtype.kind in "iub":
-            raise TypeError(f"Type of feed value {value!r} with type {type(value)} is not "
-                            f"compatible with Tensor type {dtype.name} of {t.name}. Try "
-                            "explicitly setting the type of the feed tensor to a larger type "
-                            "(e.g. int64).")
-        array = raw.astype(dtype.dtype, copy=False)
+            raise ValueError(f"could not convert string to {dtype.name}: {value!r} (fed to "
+                             f"{t.name})")
+        array = raw.astype(dtype.dtype, copy=False)     # floats into ints truncate, as TF
     if t.shape is not None and (array.ndim != len(t.shape) or any(
             d is not None and d != a for d, a in zip(t.shape, array.shape))):
         raise ValueError(f"Cannot feed value of shape {array.shape} for Tensor "
@@ -67,7 +62,18 @@ def _map(structure, fn):
     return fn(structure)
 
 
-def _output(value):
+def _map_pair(structure, values, fn):
+    if isinstance(structure, dict):
+        return type(values)((k, _map_pair(structure[k], values[k], fn)) for k in structure)
+    if isinstance(structure, (list, tuple)):
+        items = [_map_pair(s, v, fn) for s, v in zip(structure, values)]
+        if hasattr(values, "_fields"):
+            return type(values)(*items)
+        return type(values)(items)
+    return fn(structure, values)
+
+
+def _output(value):  # noqa: D401
     if value is None:
         return None
     if isinstance(value, np.ndarray) and value.ndim == 0:
@@ -99,6 +105,9 @@ class Session:
             feeds[t] = _convert_feed(t, value)
         try:
             result = self._executor.run(fetches, feeds)
+            # a fed tensor comes back as the (converted) array fed, as TensorFlow's does
+            result = _map_pair(fetches, result, lambda f, r: feeds[f] if
+                               isinstance(f, SymbolicTensor) and f in feeds else _output(r))
         except gg.FailedPreconditionError as e:
             raise FailedPreconditionError(str(e)) from None
         except gg.FeedError as e:
@@ -108,7 +117,7 @@ class Session:
                     "You must feed a value for placeholder tensor " + msg.split("'")[1] +
                     " " + msg) from None
             raise
-        return _map(result, _output)
+        return result
 
     def close(self):
         if not self._closed:
