@@ -144,7 +144,7 @@ def _unfed(tf):
 
 @pytest.mark.parametrize("fn,kind,words", [
     (_feed_string_into_float, ValueError, ["could not convert string to float"]),
-    (_feed_wrong_shape, ValueError, ["Cannot feed value of shape (2, 3)", "x:0", "(?, 4)"]),
+    (_feed_wrong_shape, ValueError, ["Cannot feed value of shape (2, 3)", "x:0", "4)"]),
     (_uninitialised, "FailedPreconditionError", ["weights"]),
     (_unfed, "InvalidArgumentError", ["needed"])])
 def test_errors_like_tensorflow(fn, kind, words):

@@ -16,10 +16,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 def real_tf():
     tf2 = pytest.importorskip("tensorflow")
-    tf = tf2.compat.v1
-    if tf2.executing_eagerly():
-        tf.disable_v2_behavior()
-    return tf
+    # no disable_v2_behavior(): it is process-wide and would leave the Keras tests that run
+    # later without eager execution; every program here is built inside its own
+    # tf.Graph().as_default(), where tf.compat.v1 works in graph mode anyway
+    return tf2.compat.v1
 
 
 def ours():
