@@ -369,3 +369,22 @@ def name_scope(name):
 
 def control_dependencies(deps):
     return get_default_graph().control_dependencies(deps)
+
+
+def post_order(roots, dependencies):
+    """Every node reachable from `roots` through `dependencies(node)`, each after the
+    nodes it depends on (a depth-first post-order, roots taken in their order)."""
+    order, seen, stack = [], set(), [(n, False) for n in reversed(roots)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        for d in reversed(dependencies(node)):
+            if d not in seen:
+                stack.append((d, False))
+    return order

@@ -23,7 +23,7 @@ import numpy as np
 from ..autograd.engine import grad as _engine_grad
 from ..autograd.grad_mode import _state as _grad_state
 from ..tensor import Tensor
-from .core import GraphError, Node, SymbolicTensor, format_shape
+from .core import GraphError, Node, SymbolicTensor, format_shape, post_order
 from .shapes import outputs_of
 
 
@@ -130,19 +130,7 @@ def make_plan(graph, targets, fed):
         else:
             roots.append(t)
     # nodes needed, in depth-first post-order (the base order)
-    order, seen, stack = [], set(), [(n, False) for n in reversed(roots)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for d in reversed(_dependencies(node, fed)):
-            if d not in seen:
-                stack.append((d, False))
+    order = post_order(roots, lambda node: _dependencies(node, fed))
     if any(n.graph is not graph for n in order):
         raise GraphError("run: a fetch belongs to another graph than the executor's")
     for node in order:

@@ -11,7 +11,7 @@ import functools
 
 from .. import ops as _ops
 from ..creation import ones_like as _ops_ones_like
-from .core import GraphError, SymbolicTensor, format_shape
+from .core import GraphError, SymbolicTensor, format_shape, post_order
 from .builders import as_tensor, op
 
 
@@ -21,21 +21,7 @@ def _add_n(*grads):
 
 def _ancestors_in_order(ys):
     """Nodes the ys are computed from (through data edges), each after its inputs."""
-    order, seen = [], set()
-    stack = [(y.node, False) for y in reversed(ys)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for t in reversed(node.inputs):
-            if t.node not in seen:
-                stack.append((t.node, False))
-    return order
+    return post_order([y.node for y in ys], lambda node: [t.node for t in node.inputs])
 
 
 def _floating(t):
